@@ -1,0 +1,694 @@
+"""Numba kernels, one per daily phase, over the active agents.
+
+Each parallel kernel splits the active list into a fixed number of chunks (not threads) and counts
+events into a per-chunk row of `tal` (the tally), summed afterwards. Counts are integers and every
+draw is keyed on (seed, stream, day, agent), so results are bit-identical for any thread count.
+Queue-limited resources (leg capacity, processing, flights, appointment slots, returns accepted)
+are shared by lottery: each claimant succeeds with probability capacity / claimants, where the
+claimants were counted before the phase.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from . import rng as R
+from .population import (CROSSING, F_DECIDED, DETAINED_MEXICO, EVADED, F_APPT, F_INSPECT, F_SEEKER, FIRST_SINK, GAVE_UP,
+                         ICE_DETENTION, IN_TRANSIT, N_STATUS, PAROLED, REGROUPING, RELEASED_US, REMOVED,
+                         US_CUSTODY, WAITING_BORDER)
+
+N_CHUNKS = 64
+
+# Positions in the offsets array `o` (the start of each block of the tally row).
+(O_USBP, O_NAT, O_LEGFLOW, O_LEGDEMAND, O_COUNTS, O_GOOD, O_BAD, O_SINK, O_MXDET_NAT, O_OFO, O_MXDET, O_RELEASES,
+ O_REMOVALS, O_RETURNS, O_REPEAT, O_GOTAWAY, O_APPT, O_GIVEUP, O_DEPORT, O_SOUTH, O_OVERFLOW, O_RETURN_DEMAND,
+ O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_WIDTH) = range(29)
+
+# Outcomes of processing in the US.
+OUT_RELEASE, OUT_RETURN_MX, OUT_ICE, OUT_REMOVED_LAND = range(4)
+REGIME_T42, REGIME_T8, REGIME_T8R = 0, 1, 2
+
+
+@njit(inline="always", cache=True)
+def _chunk(n, c):
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    lo = c * size
+    return lo, min(n, lo + size)
+
+
+@njit(inline="always", cache=True)
+def _to_sink(ag, i, status, day, row, o):
+    ag.status[i] = status
+    ag.since[i] = day
+    ag.leg[i] = -1
+    row[o[O_SINK] + status - FIRST_SINK] += 1
+
+
+@njit(cache=True)
+def _draw_cum(cum, lo, hi, u):
+    """Index in [lo, hi) of a draw u from cumulative weights cum[lo:hi]."""
+    for k in range(lo, hi):
+        if u < cum[k]:
+            return k
+    return hi - 1
+
+
+@njit(cache=True)
+def _draw_target(net, nat, u):
+    row = net.nat_target_cum[nat]
+    for t in range(row.shape[0]):
+        if u < row[t]:
+            return t
+    return row.shape[0] - 1
+
+
+# --------------------------------------------------------------------------- departures
+
+@njit(cache=True)
+def departures(ag, n0, net, counts, parole_counts, group_of_nat, key, day):
+    """Create today's departers at their origins (serial: creation order fixes agent identities).
+
+    counts[nat] people leave by land; parole_counts[nat] fly in on parole (created straight into the
+    PAROLED status so the books hold them too). Returns the new agent count.
+    """
+    i = n0
+    for nat in range(counts.shape[0]):
+        for _ in range(parole_counts[nat]):
+            ag.nat[i] = nat
+            ag.status[i] = PAROLED
+            ag.place[i] = net.nat_origin_place[net.nat_origin_start[nat]]
+            ag.leg[i] = -1
+            ag.since[i] = day
+            ag.group[i] = 0
+            i += 1
+        for _ in range(counts[nat]):
+            _spawn(ag, i, nat, net, key, day, group_of_nat[nat])
+            i += 1
+    return i
+
+
+@njit(inline="always", cache=True)
+def _spawn(ag, i, nat, net, key, day, group):
+    lo = net.nat_origin_start[nat]
+    hi = net.nat_origin_start[nat + 1]
+    k = _draw_cum(net.nat_origin_cum, lo, hi, R.uniform(key, R.S_ORIGIN, i))
+    ag.nat[i] = nat
+    ag.status[i] = IN_TRANSIT
+    ag.place[i] = net.nat_origin_place[k]
+    ag.leg[i] = -1
+    ag.timer[i] = 0
+    ag.target[i] = _draw_target(net, nat, R.uniform(key, R.S_TARGET, i))
+    ag.attempts[i] = 0
+    ag.flags[i] = 0
+    ag.group[i] = group
+    ag.since[i] = day
+
+
+@njit(cache=True)
+def caravan(ag, n0, net, size, origin, target, nat_cum, group, cohesion_day, key, day):
+    """A caravan: `size` agents leave `origin` together, one group id, one target."""
+    for j in range(size):
+        i = n0 + j
+        u = R.uniform(key, R.S_NATDRAW, i)
+        nat = 0
+        for k in range(nat_cum.shape[0]):
+            if u < nat_cum[k]:
+                nat = k
+                break
+        _spawn(ag, i, nat, net, key, day, group)
+        ag.place[i] = origin
+        ag.target[i] = target
+    return n0 + size
+
+
+# --------------------------------------------------------------------------- movement
+
+@njit(parallel=True, cache=True)
+def movement(ag, active, net, lv, d, key, w_time, w_cost, w_risk, p_admit, cohesion, tal, o):
+    """Travel along legs, dwell at places, choose the next leg toward the target border city.
+
+    Route choice is a logit over the legs that bring the agent strictly closer to its target
+    (so no loops): utility = -(days to target) * w_time - cost * w_cost - detection risk * w_risk
+    + log(chance of getting on). Contention (fewer seats, more checks) therefore shifts people to
+    other modes. Caravan members draw their route with the group's key so the group stays together.
+    """
+    n = active.shape[0]
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        _movement_chunk(ag, active, net, lv, d, key, w_time, w_cost, w_risk, p_admit, cohesion, tal[c], o, lo, hi)
+
+
+@njit(cache=True)
+def _movement_chunk(ag, active, net, lv, d, key, w_time, w_cost, w_risk, p_admit, cohesion, row, o, lo, hi):
+    for j in range(lo, hi):
+        i = active[j]
+        st = ag.status[i]
+        if st == REGROUPING:
+            ag.timer[i] -= 1
+            if ag.timer[i] <= 0:
+                nat = ag.nat[i]
+                olo = net.nat_origin_start[nat]
+                k = _draw_cum(net.nat_origin_cum, olo, net.nat_origin_start[nat + 1], R.uniform(key, R.S_ORIGIN, i))
+                ag.status[i] = IN_TRANSIT
+                ag.place[i] = net.nat_origin_place[k]
+                ag.leg[i] = -1
+                ag.timer[i] = 0
+                ag.target[i] = _draw_target(net, nat, R.uniform(key, R.S_TARGET, i))
+                ag.since[i] = d
+            continue
+        if st != IN_TRANSIT:
+            continue
+        g = ag.group[i]
+        if g > 0 and R.uniform(key, R.S_COHESION, i) >= cohesion[g]:
+            ag.group[i] = 0
+            g = 0
+        ag.flags[i] &= ~F_INSPECT
+        if ag.leg[i] >= 0:                       # on a leg
+            ag.timer[i] -= 1
+            if ag.timer[i] > 0:
+                continue
+            e = ag.leg[i]
+            p = net.leg_to[e]
+            ag.place[i] = p
+            ag.leg[i] = -1
+            if p == net.target_place[ag.target[i]]:
+                ag.status[i] = WAITING_BORDER
+                ag.since[i] = d
+                ag.flags[i] = 0
+                continue
+            rk = np.uint64(1 << 40) + np.uint64(g) if g > 0 else np.uint64(i)
+            ag.timer[i] = R.exp_days(net.place_dwell[p], R.uniform(key, R.S_DWELL, rk)) if net.place_dwell[p] > 0 else 0
+            if ag.timer[i] > 0:
+                continue
+        elif ag.timer[i] > 0:                    # dwelling at a place
+            ag.timer[i] -= 1
+            if ag.timer[i] > 0:
+                continue
+        u_here = ag.place[i]
+        t = ag.target[i]
+        if u_here == net.target_place[t]:
+            ag.status[i] = WAITING_BORDER
+            ag.since[i] = d
+            ag.flags[i] = 0
+            continue
+        e = _choose_leg(ag, i, net, lv, d, key, g, w_time, w_cost, w_risk, p_admit)
+        if e < 0:
+            continue                             # nowhere open today: wait and try again
+        row[o[O_LEGDEMAND] + e] += 1
+        ak = np.uint64(1 << 40) + np.uint64(g) if g > 0 else np.uint64(i)
+        if R.uniform(key, R.S_ADMIT, ak) >= p_admit[e]:
+            continue                             # no seat today
+        ag.leg[i] = e
+        days = net.leg_days[e] * (0.75 + 0.5 * R.uniform(key, R.S_LEGDAYS, ak))
+        ag.timer[i] = max(1, int(days + 0.5))
+        row[o[O_LEGFLOW] + e] += 1
+        if net.leg_counts[e] >= 0:
+            row[o[O_COUNTS] + net.leg_counts[e]] += 1
+        if net.leg_detection[e] > 0 and net.nat_transit_mexico[ag.nat[i]]:
+            ag.flags[i] |= F_INSPECT
+
+
+@njit(inline="always", cache=True)
+def detection_chance(net, lv, d, e):
+    """Chance of detection on leg e today: the checkpoint's base rate scaled by Mexico's levers."""
+    p = net.leg_detection[e] * lv.enforcement[d] * (1.0 + lv.contention[d, net.leg_mode[e]])
+    if net.leg_region[e] == 2:
+        p *= 1.0 + 2.0 * lv.guat_block[d]
+    return min(p, 0.95)
+
+
+@njit(cache=True)
+def _choose_leg(ag, i, net, lv, d, key, g, w_time, w_cost, w_risk, p_admit):
+    u_here = ag.place[i]
+    t = ag.target[i]
+    nat = ag.nat[i]
+    here = net.dist[t, u_here]
+    lo = net.out_start[u_here]
+    hi = net.out_start[u_here + 1]
+    best = -1
+    total = 0.0
+    # Caravans walk: members keep to foot legs where one leads forward.
+    foot_only = False
+    if g > 0:
+        for k in range(lo, hi):
+            e = net.out_legs[k]
+            if net.leg_mode[e] == 0 and net.dist[t, net.leg_to[e]] < here - 1e-9:
+                foot_only = True
+                break
+    rk = np.uint64(1 << 40) + np.uint64(g) if g > 0 else np.uint64(i)
+    u = R.uniform(key, R.S_ROUTE, rk)
+    # two passes: total weight, then pick
+    for pass_ in range(2):
+        acc = 0.0
+        for k in range(lo, hi):
+            e = net.out_legs[k]
+            v = net.leg_to[e]
+            rest = net.dist[t, v]
+            if not rest < here - 1e-9:
+                continue
+            if net.leg_visa[e] and lv.visa[d, nat]:
+                continue
+            if foot_only and net.leg_mode[e] != 0:
+                continue
+            pa = p_admit[e]
+            if pa <= 0.0:
+                continue
+            risk = detection_chance(net, lv, d, e) if net.nat_transit_mexico[nat] else 0.0
+            util = -w_time * (net.leg_days[e] + net.place_dwell[v] + rest) - w_cost * net.leg_cost[e] \
+                - w_risk * risk + np.log(max(pa, 1e-3))
+            wgt = np.exp(util / 3.0)
+            if pass_ == 0:
+                total += wgt
+            else:
+                acc += wgt
+                if u * total < acc:
+                    return e
+                best = e
+    return best
+
+
+# --------------------------------------------------------------------------- inspections in Mexico
+
+@njit(parallel=True, cache=True)
+def inspections(ag, active, net, lv, d, key, group_size, leak, full_size, detention_days, tal, o):
+    """Checkpoints: detect people starting an inspected leg; end detentions (deport, bus south, release).
+
+    Large cohesive groups slip through: detection falls by `leak` * min(1, size / full_size).
+    """
+    n = active.shape[0]
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        _inspections_chunk(ag, active, net, lv, d, key, group_size, leak, full_size, detention_days, tal[c], o, lo, hi)
+
+
+@njit(cache=True)
+def _inspections_chunk(ag, active, net, lv, d, key, group_size, leak, full_size, detention_days, row, o, lo, hi):
+    for j in range(lo, hi):
+        i = active[j]
+        st = ag.status[i]
+        if st == IN_TRANSIT and (ag.flags[i] & F_INSPECT):
+            ag.flags[i] &= ~F_INSPECT
+            e = ag.leg[i]
+            p = detection_chance(net, lv, d, e)
+            g = ag.group[i]
+            if g > 0:
+                p *= 1.0 - leak * min(1.0, group_size[g] / full_size)
+            if R.uniform(key, R.S_INSPECT, i) < p:
+                ag.status[i] = DETAINED_MEXICO
+                ag.leg[i] = -1
+                ag.group[i] = 0
+                ag.since[i] = d
+                ag.timer[i] = R.exp_days(detention_days, R.uniform(key, R.S_MXTIMER, i))
+                row[o[O_MXDET]] += 1
+                row[o[O_MXDET_NAT] + ag.nat[i]] += 1
+        elif st == DETAINED_MEXICO:
+            ag.timer[i] -= 1
+            if ag.timer[i] > 0:
+                continue
+            nat = ag.nat[i]
+            u = R.uniform(key, R.S_MXOUT, i)
+            if u < net.nat_deport[nat]:
+                row[o[O_DEPORT]] += 1
+                row[o[O_BAD] + nat] += 1
+                _home(ag, i, d)
+            elif R.uniform(key, R.S_MXOUT + 100, i) < lv.return_south[d]:
+                row[o[O_SOUTH]] += 1
+                ag.status[i] = IN_TRANSIT
+                ag.place[i] = net.south_place
+                ag.timer[i] = R.exp_days(net.place_dwell[net.south_place], R.uniform(key, R.S_DWELL, i))
+                ag.since[i] = d
+            else:
+                ag.status[i] = IN_TRANSIT
+                ag.timer[i] = 0
+                ag.since[i] = d
+
+
+@njit(inline="always", cache=True)
+def _home(ag, i, d):
+    """Sent back to the country of origin: `retries` decides later today whether they set out again."""
+    ag.leg[i] = -1
+    ag.group[i] = 0
+    ag.since[i] = d
+    ag.status[i] = REGROUPING
+    ag.timer[i] = -1  # the caller's retry kernel decides; -1 marks "decide now"
+
+
+# --------------------------------------------------------------------------- waiting and crossing
+
+@njit(parallel=True, cache=True)
+def border_arrivals(ag, active, lv, d, key, seekers_share, tal, o):
+    """New arrivals at the border choose: wait for a CBP One appointment, or cross irregularly.
+
+    Counted per city before the lottery for slots, so today's newcomers compete with the queue.
+    """
+    n = active.shape[0]
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        _border_arrivals_chunk(ag, active, lv, d, key, seekers_share, tal[c], o, lo, hi)
+
+
+@njit(cache=True)
+def _border_arrivals_chunk(ag, active, lv, d, key, seekers_share, row, o, lo, hi):
+    if lv.appointments[d] <= 0:
+        return
+    for j in range(lo, hi):
+        i = active[j]
+        if ag.status[i] != WAITING_BORDER or (ag.flags[i] & F_DECIDED):
+            continue
+        ag.flags[i] |= F_DECIDED
+        if R.uniform(key, R.S_SEEK, i) < seekers_share:
+            ag.flags[i] |= F_SEEKER
+            row[o[O_SEEKER_IN] + ag.place[i]] += 1
+
+
+@njit(parallel=True, cache=True)
+def border(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, tal, o):
+    """People waiting in Mexican border cities: wait for an appointment, cross irregularly, or give up."""
+    n = active.shape[0]
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        _border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, tal[c], o, lo, hi)
+
+
+@njit(cache=True)
+def _border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, row, o, lo, hi):
+    appointments_exist = lv.appointments[d] > 0
+    for j in range(lo, hi):
+        i = active[j]
+        if ag.status[i] != WAITING_BORDER:
+            continue
+        city = ag.place[i]
+        if R.uniform(key, R.S_GIVEUP, i) < give_up:
+            _to_sink(ag, i, GAVE_UP, d, row, o)
+            row[o[O_GIVEUP]] += 1
+            continue
+        if ag.flags[i] & F_SEEKER:
+            if appointments_exist and R.uniform(key, R.S_SLOT, i) < p_slot[city]:
+                port = _pick_port(net, lv, d, city, R.uniform(key, R.S_PORT, i), True)
+                if port >= 0:
+                    ag.status[i] = CROSSING
+                    ag.leg[i] = port
+                    ag.flags[i] |= F_APPT
+                    continue
+            if d - ag.since[i] > patience or not appointments_exist:
+                ag.flags[i] &= ~F_SEEKER
+            continue
+        if R.uniform(key, R.S_CROSS, i) >= hazard:
+            continue
+        crossing = -1
+        if R.uniform(key, R.S_PORT + 100, i) < port_share:
+            crossing = _pick_port(net, lv, d, city, R.uniform(key, R.S_PORT, i), False)
+        if crossing < 0:
+            bp = net.city_bp[city]
+            if bp >= 0 and not lv.closed[d, bp]:
+                crossing = bp
+            else:
+                crossing = _pick_port(net, lv, d, city, R.uniform(key, R.S_PORT, i), False)
+        if crossing >= 0:
+            ag.status[i] = CROSSING
+            ag.leg[i] = crossing
+
+
+@njit(cache=True)
+def _pick_port(net, lv, d, city, u, appointment):
+    """An open port of the city (weighted by appointment share when booking; else uniform)."""
+    lo = net.city_port_start[city]
+    hi = net.city_port_start[city + 1]
+    total = 0.0
+    for k in range(lo, hi):
+        x = net.city_ports[k]
+        if not lv.closed[d, x] and net.crossing_kind[x] == 0:
+            total += net.crossing_appt[x] if appointment else 1.0
+    if total <= 0.0:
+        return -1
+    acc = 0.0
+    last = -1
+    for k in range(lo, hi):
+        x = net.city_ports[k]
+        if not lv.closed[d, x] and net.crossing_kind[x] == 0:
+            w = net.crossing_appt[x] if appointment else 1.0
+            if w > 0:
+                acc += w
+                last = x
+                if u * total < acc:
+                    return x
+    return last
+
+
+# --------------------------------------------------------------------------- US encounter
+
+@njit(parallel=True, cache=True)
+def encounter(ag, active, net, lv, d, key, p_accept, restricted_factor, tal, o):
+    """Crossing into the US: a got-away, a Border Patrol apprehension (custody), or a port encounter."""
+    n = active.shape[0]
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        _encounter_chunk(ag, active, net, lv, d, key, p_accept, restricted_factor, tal[c], o, lo, hi)
+
+
+@njit(cache=True)
+def _encounter_chunk(ag, active, net, lv, d, key, p_accept, restricted_factor, row, o, lo, hi):
+    for j in range(lo, hi):
+        i = active[j]
+        if ag.status[i] != CROSSING:
+            continue
+        x = ag.leg[i]
+        nat = ag.nat[i]
+        s = net.crossing_sector[x]
+        if net.crossing_kind[x] == 2:                     # between ports: Border Patrol
+            if R.uniform(key, R.S_GOTAWAY, i) < net.sector_gotaway[s]:
+                row[o[O_GOTAWAY]] += 1
+                row[o[O_GOOD] + nat] += 1
+                _to_sink(ag, i, EVADED, d, row, o)
+                continue
+            _count_encounter(ag, i, nat, row, o)
+            row[o[O_USBP] + s] += 1
+            row[o[O_CUSTODY_IN] + s] += 1
+            ag.status[i] = US_CUSTODY
+            ag.leg[i] = s
+            ag.since[i] = d
+            continue
+        # a port of entry: Office of Field Operations
+        _count_encounter(ag, i, nat, row, o)
+        row[o[O_OFO]] += 1
+        row[o[O_OFO_SECTOR] + s] += 1
+        if ag.flags[i] & F_APPT:
+            row[o[O_APPT]] += 1
+            row[o[O_RELEASES]] += 1
+            row[o[O_GOOD] + nat] += 1
+            _to_sink(ag, i, RELEASED_US, d, row, o)
+            continue
+        out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, i), R.uniform(key, R.S_ACCEPT, i),
+                      p_accept, restricted_factor, row, o)
+        _apply_outcome(ag, i, out, net.crossing_city[x], d, nat, row, o)
+
+
+@njit(inline="always", cache=True)
+def _count_encounter(ag, i, nat, row, o):
+    row[o[O_NAT] + nat] += 1
+    if ag.attempts[i] > 0:
+        row[o[O_REPEAT]] += 1
+    if ag.attempts[i] < 127:
+        ag.attempts[i] += 1
+
+
+@njit(cache=True)
+def outcome(net, lv, d, nat, u, u_accept, p_accept, restricted_factor, row, o):
+    """The legal outcome of a processed encounter, by nationality and regime."""
+    regime = lv.regime[d]
+    mexican = not net.nat_transit_mexico[nat]
+    to_mexico_ok = mexican or net.nat_returnable[nat] or lv.accepts[d, nat]
+    if regime == REGIME_T42 and u < lv.title42[d, nat]:
+        row[o[O_EXPULSIONS]] += 1
+        if to_mexico_ok:
+            if mexican or net.nat_returnable[nat]:
+                return OUT_RETURN_MX
+            row[o[O_RETURN_DEMAND]] += 1
+            if u_accept < p_accept:
+                return OUT_RETURN_MX
+        return OUT_ICE
+    r = lv.t8_removal[d, nat]
+    if regime == REGIME_T8R:
+        r = 1.0 - (1.0 - r) * restricted_factor
+    if u < r:
+        if mexican:
+            return OUT_REMOVED_LAND
+        if lv.accepts[d, nat] and not net.nat_returnable[nat]:
+            row[o[O_RETURN_DEMAND]] += 1
+            if u_accept < p_accept:
+                return OUT_RETURN_MX
+        return OUT_ICE
+    return OUT_RELEASE
+
+
+@njit(inline="always", cache=True)
+def _apply_outcome(ag, i, out, city, d, nat, row, o):
+    if out == OUT_RELEASE:
+        row[o[O_RELEASES]] += 1
+        row[o[O_GOOD] + nat] += 1
+        _to_sink(ag, i, RELEASED_US, d, row, o)
+    elif out == OUT_ICE:
+        row[o[O_ICE_IN] + nat] += 1
+        ag.status[i] = ICE_DETENTION
+        ag.leg[i] = -1
+        ag.since[i] = d
+    else:
+        # returned to Mexico (Title 42 expulsion, return, or removal of a Mexican over land)
+        if out == OUT_REMOVED_LAND:
+            row[o[O_REMOVALS]] += 1
+        else:
+            row[o[O_RETURNS]] += 1
+        row[o[O_BAD] + nat] += 1
+        ag.status[i] = WAITING_BORDER
+        ag.place[i] = city
+        ag.leg[i] = -1
+        ag.flags[i] = 0
+        ag.since[i] = d
+        ag.timer[i] = -1                       # the retry decision is taken in `custody_exit`
+
+
+# --------------------------------------------------------------------------- US custody
+
+@njit(parallel=True, cache=True)
+def custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, tal, o):
+    """Border Patrol custody: processing shared by lottery; above holding capacity some are released unprocessed."""
+    n = active.shape[0]
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        _custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, tal[c], o, lo, hi)
+
+
+@njit(cache=True)
+def _custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, row, o, lo, hi):
+    for j in range(lo, hi):
+        i = active[j]
+        if ag.status[i] != US_CUSTODY:
+            continue
+        s = ag.leg[i]
+        nat = ag.nat[i]
+        city = ag.place[i]
+        if R.uniform(key, R.S_PROCESS, i) < p_process[s]:
+            row[o[O_PROCESSED]] += 1
+            out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, i), R.uniform(key, R.S_ACCEPT, i),
+                          p_accept, restricted_factor, row, o)
+            _apply_outcome(ag, i, out, city, d, nat, row, o)
+        elif R.uniform(key, R.S_OVERFLOW, i) < p_overflow[s]:
+            row[o[O_OVERFLOW]] += 1
+            _apply_outcome(ag, i, OUT_RELEASE, city, d, nat, row, o)
+
+
+# --------------------------------------------------------------------------- removal flights
+
+@njit(parallel=True, cache=True)
+def removals(ag, active, d, key, p_flight, max_days, tal, o):
+    """ICE detention awaiting a removal flight: seats per nationality by lottery; released after max_days."""
+    n = active.shape[0]
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        _removals_chunk(ag, active, d, key, p_flight, max_days, tal[c], o, lo, hi)
+
+
+@njit(cache=True)
+def _removals_chunk(ag, active, d, key, p_flight, max_days, row, o, lo, hi):
+    for j in range(lo, hi):
+        i = active[j]
+        if ag.status[i] != ICE_DETENTION:
+            continue
+        nat = ag.nat[i]
+        if R.uniform(key, R.S_FLIGHT, i) < p_flight[nat]:
+            row[o[O_REMOVALS]] += 1
+            row[o[O_BAD] + nat] += 1
+            _home(ag, i, d)
+        elif d - ag.since[i] >= max_days:
+            row[o[O_RELEASES]] += 1
+            row[o[O_GOOD] + nat] += 1
+            _to_sink(ag, i, RELEASED_US, d, row, o)
+
+
+# --------------------------------------------------------------------------- repeat attempts
+
+@njit(parallel=True, cache=True)
+def retries(ag, active, d, key, retry_return, retry_removal, regroup_days, tal, o):
+    """Those returned to Mexico or sent home today decide whether to try again (timer == -1 marks them)."""
+    n = active.shape[0]
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        _retries_chunk(ag, active, d, key, retry_return, retry_removal, regroup_days, tal[c], o, lo, hi)
+
+
+@njit(cache=True)
+def _retries_chunk(ag, active, d, key, retry_return, retry_removal, regroup_days, row, o, lo, hi):
+    for j in range(lo, hi):
+        i = active[j]
+        if ag.timer[i] != -1:
+            continue
+        st = ag.status[i]
+        u = R.uniform(key, R.S_RETRY, i)
+        if st == WAITING_BORDER:
+            if u < retry_return:
+                ag.timer[i] = 0
+            else:
+                ag.timer[i] = 0
+                _to_sink(ag, i, GAVE_UP, d, row, o)
+        elif st == REGROUPING:
+            if u < retry_removal:
+                ag.timer[i] = R.exp_days(regroup_days, R.uniform(key, R.S_REGROUP, i))
+            else:
+                ag.timer[i] = 0
+                _to_sink(ag, i, REMOVED, d, row, o)
+
+
+# --------------------------------------------------------------------------- census and compaction
+
+@njit(parallel=True, cache=True)
+def census(ag, active, n_place, n_sector, n_nat, n_group):
+    """Stocks at the end of the day: status, place, custody by sector, ICE queue, seekers, groups."""
+    n = active.shape[0]
+    status = np.zeros((N_CHUNKS, N_STATUS), np.int64)
+    place = np.zeros((N_CHUNKS, n_place), np.int64)
+    waiting = np.zeros((N_CHUNKS, n_place), np.int64)
+    seekers = np.zeros((N_CHUNKS, n_place), np.int64)
+    custody_s = np.zeros((N_CHUNKS, n_sector), np.int64)
+    ice = np.zeros((N_CHUNKS, n_nat), np.int64)
+    groups = np.zeros((N_CHUNKS, n_group), np.int64)
+    for c in prange(N_CHUNKS):
+        lo, hi = _chunk(n, c)
+        for j in range(lo, hi):
+            i = active[j]
+            st = ag.status[i]
+            if st >= FIRST_SINK:
+                continue                   # finished today: counted in the sink books
+            status[c, st] += 1
+            if st == IN_TRANSIT and ag.leg[i] < 0:
+                place[c, ag.place[i]] += 1
+            elif st == WAITING_BORDER:
+                place[c, ag.place[i]] += 1
+                waiting[c, ag.place[i]] += 1
+                if ag.flags[i] & F_SEEKER:
+                    seekers[c, ag.place[i]] += 1
+            elif st == US_CUSTODY:
+                custody_s[c, ag.leg[i]] += 1
+            elif st == ICE_DETENTION:
+                ice[c, ag.nat[i]] += 1
+            g = ag.group[i]
+            if g > 0 and g < n_group:
+                groups[c, g] += 1
+    return (status.sum(axis=0), place.sum(axis=0), waiting.sum(axis=0), seekers.sum(axis=0),
+            custody_s.sum(axis=0), ice.sum(axis=0), groups.sum(axis=0))
+
+
+@njit(cache=True)
+def compact(ag, active, n_old, n_new):
+    """The next active list: today's survivors plus today's departers (those not already final)."""
+    out = np.empty(active.shape[0] + (n_new - n_old), np.int64)
+    k = 0
+    for j in range(active.shape[0]):
+        i = active[j]
+        if ag.status[i] < FIRST_SINK:
+            out[k] = i
+            k += 1
+    for i in range(n_old, n_new):
+        if ag.status[i] < FIRST_SINK:
+            out[k] = i
+            k += 1
+    return out[:k]

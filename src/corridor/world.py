@@ -1,0 +1,262 @@
+"""Scenario -> compiled arrays: places, legs, crossings, sectors, nationalities, and every lever as a
+per-day timeline. The kernels only ever see these arrays.
+
+Day 0 is the first spin-up day (`start - spinup_days`); the recorded period starts at `first_day`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import namedtuple
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+from .scenario import MODES, REGIMES, Scenario
+
+MODE_CODE = {m: i for i, m in enumerate(MODES)}
+REGION_CODES = ("south_america", "central_america", "guatemala_border", "south_mexico", "north_mexico", "air")
+REGIME_CODE = {r: i for i, r in enumerate(REGIMES)}
+COUNTS_AS = ("darien_crossings",)
+KIND_CODE = {"origin": 0, "transit": 1, "checkpoint": 2, "border_city": 3, "sector": 4, "sink": 5}
+CROSSING_CODE = {"port": 0, "rail_bridge": 1, "between_ports": 2}
+
+# The arrays the kernels read, as one namedtuple (numba accepts it as a single argument).
+Net = namedtuple("Net", [
+    "place_kind", "place_dwell", "leg_from", "leg_to", "leg_mode", "leg_days", "leg_cost", "leg_capacity",
+    "leg_detection", "leg_region", "leg_visa", "leg_counts", "out_start", "out_legs", "dist", "target_place",
+    "place_target", "nat_origin_start", "nat_origin_place", "nat_origin_cum", "nat_target_cum",
+    "nat_transit_mexico", "nat_returnable", "nat_deport", "city_bp", "city_port_start", "city_ports",
+    "crossing_kind", "crossing_city", "crossing_sector", "crossing_appt", "sector_gotaway", "south_place",
+])
+
+# Timelines: one row per simulated day.
+Levers = namedtuple("Levers", [
+    "enforcement", "contention", "guat_block", "return_south", "visa", "accepts", "returns_cap", "closed",
+    "proc_factor", "hold_factor", "flights", "appointments", "parole_daily", "regime", "aid", "sanctions",
+    "title42", "t8_removal", "personnel",
+])
+
+
+def _days(sc: Scenario) -> list[dt.date]:
+    d0 = sc.start - dt.timedelta(days=sc.spinup_days)
+    n = (sc.end - d0).days + 1
+    return [d0 + dt.timedelta(days=i) for i in range(n)]
+
+
+def timeline(value, dates: list[dt.date], neutral: float) -> np.ndarray:
+    """A constant or dated steps -> one value per day; before the first step the lever is neutral."""
+    out = np.full(len(dates), float(neutral))
+    if value is None:
+        return out
+    if not isinstance(value, list):
+        out[:] = float(value)
+        return out
+    ords = np.array([d.toordinal() for d in dates])
+    for step in value:
+        out[ords >= step.start.toordinal()] = float(step.value)
+    return out
+
+
+def _per_key(mapping: dict, keys: list[str], dates, neutral: float) -> np.ndarray:
+    out = np.full((len(dates), len(keys)), float(neutral))
+    for j, k in enumerate(keys):
+        if k in mapping:
+            out[:, j] = timeline(mapping[k], dates, neutral)
+    return out
+
+
+def _delayed(a: np.ndarray, days: int) -> np.ndarray:
+    """A push lever acts `days` later: shift the timeline forward, holding the first value."""
+    if days <= 0:
+        return a
+    out = np.empty_like(a)
+    out[days:] = a[:-days] if days < len(a) else a[:0]
+    out[: min(days, len(a))] = a[0]
+    return out
+
+
+def _shortest_days(n_places: int, leg_from, leg_to, weight) -> np.ndarray:
+    """All-pairs shortest travel days (Floyd-Warshall; the world has ~100 places)."""
+    inf = np.inf
+    d = np.full((n_places, n_places), inf)
+    np.fill_diagonal(d, 0.0)
+    for a, b, w in zip(leg_from, leg_to, weight):
+        d[a, b] = min(d[a, b], w)
+    for k in range(n_places):
+        d = np.minimum(d, d[:, k : k + 1] + d[k : k + 1, :])
+    return d
+
+
+@dataclass
+class World:
+    """A compiled scenario. `net` and `levers` go to the kernels; the rest names things for results."""
+    scenario: Scenario
+    dates: list[dt.date]
+    first_day: int
+    net: Net
+    levers: Levers
+    place_ids: list[str]
+    place_names: list[str]
+    leg_ids: list[str]
+    crossing_ids: list[str]
+    sector_names: list[str]
+    nat_names: list[str]
+    border_cities: list[int]
+    sector_processing: np.ndarray
+    sector_holding: np.ndarray
+    crossing_redeploy: np.ndarray
+    crossing_trade: np.ndarray
+    sector_of_city: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_days(self) -> int:
+        return len(self.dates)
+
+
+def compile_world(sc: Scenario) -> World:
+    dates = _days(sc)
+    P = {p.id: i for i, p in enumerate(sc.places)}
+    S = {s.name: i for i, s in enumerate(sc.sectors)}
+    N = {n.name: i for i, n in enumerate(sc.nationalities)}
+    C = {c.id: i for i, c in enumerate(sc.crossings)}
+    if len(sc.nationalities) > 127 or len(sc.places) > 32000 or len(sc.legs) > 32000:
+        raise InputError(f"{sc.name}: too many nationalities/places/legs for the compact agent store")
+    n_p, n_l = len(sc.places), len(sc.legs)
+
+    place_kind = np.array([KIND_CODE[p.kind] for p in sc.places], np.int8)
+    place_dwell = np.array([p.dwell_days for p in sc.places], np.float64)
+    leg_from = np.array([P[l.from_place] for l in sc.legs], np.int64)
+    leg_to = np.array([P[l.to_place] for l in sc.legs], np.int64)
+    leg_days = np.array([l.days for l in sc.legs], np.float64)
+    order = np.argsort(leg_from, kind="stable")
+    out_start = np.zeros(n_p + 1, np.int64)
+    np.add.at(out_start, leg_from + 1, 1)
+    out_start = np.cumsum(out_start)
+
+    border = [i for i, p in enumerate(sc.places) if p.kind == "border_city"]
+    if len(border) > 127:
+        raise InputError(f"{sc.name}: at most 127 border cities")
+    place_target = np.full(n_p, -1, np.int64)
+    for t, pi in enumerate(border):
+        place_target[pi] = t
+    full = _shortest_days(n_p, leg_from, leg_to, leg_days + place_dwell[leg_to])
+    dist = full[:, border].T.copy()  # dist[t, place]: days from place to border city t
+
+    nat_origin_start, nat_origin_place, nat_origin_cum = [0], [], []
+    nat_target_cum = np.zeros((len(sc.nationalities), len(border)))
+    for ni, nat in enumerate(sc.nationalities):
+        w = np.array(list(nat.origins.values()), float)
+        if w.sum() <= 0:
+            raise InputError(f"{sc.name}: nationalities ({nat.name}).origins: weights must sum to more than 0")
+        nat_origin_place += [P[k] for k in nat.origins]
+        nat_origin_cum += list(np.cumsum(w) / w.sum())
+        nat_origin_start.append(len(nat_origin_place))
+        tw = np.zeros(len(border))
+        for k, v in nat.border_cities.items():
+            tw[border.index(P[k])] = v
+        if tw.sum() <= 0:
+            raise InputError(f"{sc.name}: nationalities ({nat.name}).border_cities: weights must sum to more than 0")
+        nat_target_cum[ni] = np.cumsum(tw) / tw.sum()
+        for k in nat.origins:
+            for t, pi in enumerate(border):
+                if tw[t] > 0 and not np.isfinite(dist[t, P[k]]):
+                    raise InputError(f"{sc.name}: nationalities ({nat.name}): no route from origin {k!r} "
+                                     f"to border city {sc.places[pi].id!r}; add legs that connect them")
+
+    city_bp = np.full(n_p, -1, np.int64)
+    ports_by_city: dict[int, list[int]] = {}
+    for ci, c in enumerate(sc.crossings):
+        pc = P[c.city]
+        if c.kind == "between_ports":
+            city_bp[pc] = ci
+        else:
+            ports_by_city.setdefault(pc, []).append(ci)
+    city_port_start, city_ports = [0], []
+    for pi in range(n_p):
+        city_ports += ports_by_city.get(pi, [])
+        city_port_start.append(len(city_ports))
+    sector_of_city = np.full(n_p, -1, np.int64)
+    for p in sc.places:
+        if p.kind == "border_city":
+            sector_of_city[P[p.id]] = S[p.sector]
+
+    south_place = P[sc.policies.return_south_to]
+
+    net = Net(
+        place_kind=place_kind, place_dwell=place_dwell, leg_from=leg_from, leg_to=leg_to,
+        leg_mode=np.array([MODE_CODE[l.mode] for l in sc.legs], np.int64), leg_days=leg_days,
+        leg_cost=np.array([l.cost_usd for l in sc.legs], np.float64),
+        leg_capacity=np.array([np.inf if l.capacity is None else l.capacity for l in sc.legs], np.float64),
+        leg_detection=np.array([l.inspection.detection if l.inspection else 0.0 for l in sc.legs], np.float64),
+        leg_region=np.array([REGION_CODES.index(l.region) for l in sc.legs], np.int64),
+        leg_visa=np.array([l.visa_gated for l in sc.legs], np.bool_),
+        leg_counts=np.array([COUNTS_AS.index(l.counts_as) if l.counts_as in COUNTS_AS else -1 for l in sc.legs], np.int64),
+        out_start=out_start, out_legs=order.astype(np.int64), dist=dist, target_place=np.array(border, np.int64),
+        place_target=place_target, nat_origin_start=np.array(nat_origin_start, np.int64),
+        nat_origin_place=np.array(nat_origin_place, np.int64), nat_origin_cum=np.array(nat_origin_cum, np.float64),
+        nat_target_cum=nat_target_cum,
+        nat_transit_mexico=np.array([n.transit_mexico for n in sc.nationalities], np.bool_),
+        nat_returnable=np.array([n.returnable_to_mexico for n in sc.nationalities], np.bool_),
+        nat_deport=np.array([n.mexico_detention_deport for n in sc.nationalities], np.float64),
+        city_bp=city_bp, city_port_start=np.array(city_port_start, np.int64), city_ports=np.array(city_ports, np.int64),
+        crossing_kind=np.array([CROSSING_CODE[c.kind] for c in sc.crossings], np.int64),
+        crossing_city=np.array([P[c.city] for c in sc.crossings], np.int64),
+        crossing_sector=np.array([S[c.sector] for c in sc.crossings], np.int64),
+        crossing_appt=np.array([c.appointment_share for c in sc.crossings], np.float64),
+        sector_gotaway=np.array([s.gotaway_share for s in sc.sectors], np.float64),
+        south_place=np.int64(south_place),
+    )
+    levers = compile_levers(sc, dates)
+    return World(
+        scenario=sc, dates=dates, first_day=sc.spinup_days, net=net, levers=levers,
+        place_ids=[p.id for p in sc.places], place_names=[p.name for p in sc.places],
+        leg_ids=[l.id for l in sc.legs], crossing_ids=[c.id for c in sc.crossings],
+        sector_names=[s.name for s in sc.sectors], nat_names=[n.name for n in sc.nationalities],
+        border_cities=border,
+        sector_processing=np.array([s.processing_capacity for s in sc.sectors], float),
+        sector_holding=np.array([s.holding_capacity for s in sc.sectors], float),
+        crossing_redeploy=np.array([c.redeploy_capacity for c in sc.crossings], float),
+        crossing_trade=np.array([c.trade_usd_per_day for c in sc.crossings], float),
+        sector_of_city=sector_of_city,
+    )
+
+
+def compile_levers(sc: Scenario, dates: list[dt.date]) -> Levers:
+    pol = sc.policies
+    nats = [n.name for n in sc.nationalities]
+    days_in_month = np.array([(dt.date(d.year + d.month // 12, d.month % 12 + 1, 1) - dt.date(d.year, d.month, 1)).days
+                              for d in dates], float)
+    contention = np.zeros((len(dates), len(MODES)))
+    for mode, v in pol.contention.items():
+        contention[:, MODE_CODE[mode]] = np.clip(timeline(v, dates, 0.0), 0, 1)
+    regime = np.zeros(len(dates), np.int64)
+    if isinstance(pol.regime, str):
+        regime[:] = REGIME_CODE[pol.regime]
+    else:
+        regime[:] = REGIME_CODE["title8"]
+        ords = np.array([d.toordinal() for d in dates])
+        for s in pol.regime:
+            regime[ords >= s.start.toordinal()] = REGIME_CODE[s.value]
+    return Levers(
+        enforcement=np.maximum(timeline(pol.mexico_enforcement, dates, 1.0), 0.0),
+        contention=contention,
+        guat_block=np.clip(timeline(pol.guatemala_border_block, dates, 0.0), 0, 1),
+        return_south=np.clip(timeline(pol.return_south, dates, 0.0), 0, 1),
+        visa=_per_key(pol.mexico_visa_required, nats, dates, 0.0) > 0.5,
+        accepts=_per_key(pol.mexico_accepts_returns, nats, dates, 0.0) > 0.5,
+        returns_cap=np.maximum(timeline(pol.returns_to_mexico_cap, dates, 1e9), 0.0),
+        closed=_per_key(pol.crossings_closed, [c.id for c in sc.crossings], dates, 0.0) > 0.5,
+        proc_factor=np.maximum(_per_key(pol.processing_capacity_factor, [s.name for s in sc.sectors], dates, 1.0), 0.0),
+        hold_factor=np.maximum(_per_key(pol.holding_capacity_factor, [s.name for s in sc.sectors], dates, 1.0), 0.0),
+        flights=np.maximum(_per_key(pol.removal_flights_per_day, nats, dates, 0.0), 0.0),
+        appointments=np.maximum(timeline(pol.appointments_per_day, dates, 0.0), 0.0),
+        parole_daily=np.maximum(_per_key(pol.parole_per_month, nats, dates, 0.0), 0.0) / days_in_month[:, None],
+        regime=regime,
+        aid=_delayed(np.clip(_per_key(pol.development_aid, nats, dates, 0.0), 0, 1), pol.push_delay_days),
+        sanctions=_delayed(np.clip(_per_key(pol.sanctions_relief, nats, dates, 0.0), 0, 1), pol.push_delay_days),
+        title42=np.column_stack([np.clip(timeline(n.title42_expulsion, dates, 0.0), 0, 1) for n in sc.nationalities]),
+        t8_removal=np.column_stack([np.clip(timeline(n.title8_removal, dates, 0.0), 0, 1) for n in sc.nationalities]),
+        personnel=timeline(pol.mexico_personnel, dates, 0.0),
+    )
