@@ -28,6 +28,11 @@ STOCK_PREFIXES: tuple[str, ...] = (
     "crossing_open:",
     "perceived_chance:",
     "mexico_enforcement",
+    "mexico_personnel",
+    "place_population:",
+    "processing_capacity:",
+    "stranded_mexico",
+    "us_custody_population",
 )
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -28,6 +28,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .observed import is_stock
+
 __all__ = ["WorldTables", "write_report", "SECTION_TITLES", "DEFAULT_PERIOD", "report_totals"]
 
 DEFAULT_PERIOD = ("2024-01-01", "2024-06-30")
@@ -43,13 +45,6 @@ SECTION_TITLES = {
     "map": "Map of the corridor",
     "totals": "Totals and differences from the baseline",
 }
-
-# Metrics (or metric prefixes) that are stocks: monthly values are means, not sums.
-STOCK_PREFIXES = (
-    "population:", "custody_population:", "holding_capacity:", "waiting_population:",
-    "place_population:", "crossing_open:", "rule_active:",
-)
-STOCK_METRICS = {"agents_created", "mexico_personnel", "stranded_mexico"}
 
 SECTORS = ["San Diego", "El Centro", "Yuma", "Tucson", "El Paso", "Big Bend", "Del Rio", "Laredo",
            "Rio Grande Valley"]
@@ -73,11 +68,6 @@ class WorldTables:
 
     places: pd.DataFrame
     legs: pd.DataFrame
-
-
-def is_stock(metric: str) -> bool:
-    """True when a metric is a stock (aggregated to months by mean), False for a daily flow (sum)."""
-    return metric in STOCK_METRICS or metric.startswith(STOCK_PREFIXES)
 
 
 # --------------------------------------------------------------------------------------------
