@@ -86,6 +86,8 @@ class Simulation:
         demand_prev = np.zeros(n_leg)
         seekers_prev = np.zeros(n_place)
         custody_prev = np.zeros(n_sec)
+        ready_prev = np.zeros(n_sec)
+        min_days = int(round(beh.processing_days))
         ice_prev = np.zeros(n_nat)
         return_demand_prev = 0.0
         groups = np.zeros(n_group)
@@ -142,8 +144,9 @@ class Simulation:
             seat_cap = net.leg_capacity * (1.0 - cont) * block / scale
             p_admit = np.where(np.isinf(net.leg_capacity), (1.0 - cont) * block,
                                np.minimum(1.0, seat_cap / np.maximum(demand_prev, 1.0)))
-            K.movement(ag, active, net, lv, d, key, beh.route_time_weight, beh.route_cost_weight,
-                       beh.route_risk_weight, p_admit, cohesion, tal, o)
+            route = K.route_table(net, lv, d, p_admit, beh.route_time_weight, beh.route_cost_weight,
+                                  beh.route_risk_weight)
+            K.movement(ag, active, net, lv, d, key, route, p_admit, cohesion, tal, o)
             # ---- inspections in Mexico
             K.inspections(ag, active, net, lv, d, key, groups * scale, beh.caravan_leakage, beh.caravan_full_size,
                           beh.mexico_detention_days, tal, o)
@@ -162,14 +165,17 @@ class Simulation:
             K.encounter(ag, active, net, lv, d, key, p_accept, beh.restricted_release_factor, tal, o)
             # ---- custody and processing
             so_far = tal.sum(axis=0)
-            queue = custody_prev + so_far[o[K.O_CUSTODY_IN]: o[K.O_CUSTODY_IN] + n_sec]
+            arrived = so_far[o[K.O_CUSTODY_IN]: o[K.O_CUSTODY_IN] + n_sec]
+            in_custody = custody_prev + arrived
+            queue = ready_prev + (arrived if min_days == 0 else 0.0)
             redeploy = np.array([w.crossing_redeploy[ix][closed[ix]].sum() for ix in sector_crossings])
             capacity = (w.sector_processing * lv.proc_factor[d] + redeploy) / scale
             holding = w.sector_holding * lv.hold_factor[d] / scale
             p_process = np.minimum(1.0, capacity / np.maximum(queue, 1.0))
-            remaining = np.maximum(queue - capacity, 0.0)
+            remaining = in_custody - np.minimum(queue, capacity)
             p_overflow = beh.overflow_release * np.maximum(remaining - holding, 0.0) / np.maximum(remaining, 1.0)
-            K.custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, beh.restricted_release_factor, tal, o)
+            K.custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, beh.restricted_release_factor,
+                      min_days, tal, o)
             # ---- removal flights
             so_far = tal.sum(axis=0)
             ice_queue = ice_prev + so_far[o[K.O_ICE_IN]: o[K.O_ICE_IN] + n_nat]
@@ -180,8 +186,8 @@ class Simulation:
             K.retries(ag, active, d, key, beh.retry_after_return, beh.retry_after_removal, beh.retry_delay_days, tal, o)
 
             # ---- census, books, record
-            status, place, waiting, seekers, custody_s, ice, groups_n = K.census(
-                ag, active, n_place, n_sec, n_nat, n_group)
+            status, place, waiting, seekers, custody_s, ready_s, ice, groups_n = K.census(
+                ag, active, n_place, n_sec, n_nat, n_group, d + 1 - min_days)
             tally = tal.sum(axis=0)
             sinks[FIRST_SINK:] += tally[o[K.O_SINK]: o[K.O_SINK] + N_STATUS - FIRST_SINK]
             status = status + sinks
@@ -197,6 +203,7 @@ class Simulation:
             demand_prev = tally[o[K.O_LEGDEMAND]: o[K.O_LEGDEMAND] + n_leg].astype(float)
             seekers_prev = seekers.astype(float)
             custody_prev = custody_s.astype(float)
+            ready_prev = ready_s.astype(float)
             ice_prev = ice.astype(float)
             return_demand_prev = float(tally[o[K.O_RETURN_DEMAND]])
             groups = groups_n.astype(float)

@@ -124,22 +124,17 @@ def caravan(ag, n0, net, size, origin, target, nat_cum, group, cohesion_day, key
 # --------------------------------------------------------------------------- movement
 
 @njit(parallel=True, cache=True)
-def movement(ag, active, net, lv, d, key, w_time, w_cost, w_risk, p_admit, cohesion, tal, o):
-    """Travel along legs, dwell at places, choose the next leg toward the target border city.
-
-    Route choice is a logit over the legs that bring the agent strictly closer to its target
-    (so no loops): utility = -(days to target) * w_time - cost * w_cost - detection risk * w_risk
-    + log(chance of getting on). Contention (fewer seats, more checks) therefore shifts people to
-    other modes. Caravan members draw their route with the group's key so the group stays together.
-    """
+def movement(ag, active, net, lv, d, key, route, p_admit, cohesion, tal, o):
+    """Travel along legs, dwell at places, choose the next leg toward the target border city
+    (from today's `route_table`). Caravan members draw with the group's key, so they stay together."""
     n = active.shape[0]
     for c in prange(N_CHUNKS):
         lo, hi = _chunk(n, c)
-        _movement_chunk(ag, active, net, lv, d, key, w_time, w_cost, w_risk, p_admit, cohesion, tal[c], o, lo, hi)
+        _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, tal[c], o, lo, hi)
 
 
 @njit(cache=True)
-def _movement_chunk(ag, active, net, lv, d, key, w_time, w_cost, w_risk, p_admit, cohesion, row, o, lo, hi):
+def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, row, o, lo, hi):
     for j in range(lo, hi):
         i = active[j]
         st = ag.status[i]
@@ -191,11 +186,11 @@ def _movement_chunk(ag, active, net, lv, d, key, w_time, w_cost, w_risk, p_admit
             ag.since[i] = d
             ag.flags[i] = 0
             continue
-        e = _choose_leg(ag, i, net, lv, d, key, g, w_time, w_cost, w_risk, p_admit)
+        ak = np.uint64(1 << 40) + np.uint64(g) if g > 0 else np.uint64(i)
+        e = _choose_leg(net, lv, d, route, ag.nat[i], u_here, t, g > 0, R.uniform(key, R.S_ROUTE, ak))
         if e < 0:
             continue                             # nowhere open today: wait and try again
         row[o[O_LEGDEMAND] + e] += 1
-        ak = np.uint64(1 << 40) + np.uint64(g) if g > 0 else np.uint64(i)
         if R.uniform(key, R.S_ADMIT, ak) >= p_admit[e]:
             continue                             # no seat today
         ag.leg[i] = e
@@ -218,53 +213,76 @@ def detection_chance(net, lv, d, e):
 
 
 @njit(cache=True)
-def _choose_leg(ag, i, net, lv, d, key, g, w_time, w_cost, w_risk, p_admit):
-    u_here = ag.place[i]
-    t = ag.target[i]
-    nat = ag.nat[i]
-    here = net.dist[t, u_here]
-    lo = net.out_start[u_here]
-    hi = net.out_start[u_here + 1]
-    best = -1
-    total = 0.0
-    # Caravans walk: members keep to foot legs where one leads forward.
-    foot_only = False
-    if g > 0:
-        for k in range(lo, hi):
-            e = net.out_legs[k]
-            if net.leg_mode[e] == 0 and net.dist[t, net.leg_to[e]] < here - 1e-9:
-                foot_only = True
-                break
-    rk = np.uint64(1 << 40) + np.uint64(g) if g > 0 else np.uint64(i)
-    u = R.uniform(key, R.S_ROUTE, rk)
-    # two passes: total weight, then pick
-    for pass_ in range(2):
-        acc = 0.0
-        for k in range(lo, hi):
-            e = net.out_legs[k]
-            v = net.leg_to[e]
-            rest = net.dist[t, v]
-            if not rest < here - 1e-9:
-                continue
-            if net.leg_visa[e] and lv.visa[d, nat]:
-                continue
-            if foot_only and net.leg_mode[e] != 0:
-                continue
-            pa = p_admit[e]
-            if pa <= 0.0:
-                continue
-            risk = detection_chance(net, lv, d, e) if net.nat_transit_mexico[nat] else 0.0
-            util = -w_time * (net.leg_days[e] + net.place_dwell[v] + rest) - w_cost * net.leg_cost[e] \
-                - w_risk * risk + np.log(max(pa, 1e-3))
-            wgt = np.exp(util / 3.0)
-            if pass_ == 0:
-                total += wgt
-            else:
-                acc += wgt
-                if u * total < acc:
-                    return e
-                best = e
-    return best
+def route_table(net, lv, d, p_admit, w_time, w_cost, w_risk):
+    """Today's route choice, once for everyone: cum[variant, target, k] is the cumulative chance
+    of taking out-leg k (indexed like net.out_legs) toward border city `target`; -1 where the leg
+    is not a candidate. Variant bits: 1 needs a Mexican visa, 2 inspected by Mexico, 4 caravan.
+
+    A logit over the legs that bring one strictly closer to the target (so no loops): utility =
+    -(days to target) * w_time - cost * w_cost - detection risk * w_risk + log(chance of a seat).
+    Contention (fewer seats, more checks) therefore shifts people to other modes; caravans walk.
+    """
+    n_t = net.dist.shape[0]
+    n_k = net.out_legs.shape[0]
+    n_p = net.out_start.shape[0] - 1
+    cum = np.full((8, n_t, n_k), -1.0)
+    util = np.empty(n_k)
+    for v in range(8):
+        visa = (v & 1) != 0
+        inspected = (v & 2) != 0
+        caravan = (v & 4) != 0
+        dist = net.dist_visa if visa else net.dist
+        for t in range(n_t):
+            for u in range(n_p):
+                lo = net.out_start[u]
+                hi = net.out_start[u + 1]
+                here = dist[t, u]
+                foot_only = False
+                if caravan:
+                    for k in range(lo, hi):
+                        e = net.out_legs[k]
+                        if net.leg_mode[e] == 0 and dist[t, net.leg_to[e]] < here - 1e-9 \
+                                and not (visa and net.leg_visa[e]) and p_admit[e] > 0.0:
+                            foot_only = True
+                best = -np.inf
+                for k in range(lo, hi):
+                    e = net.out_legs[k]
+                    util[k] = -np.inf
+                    rest = dist[t, net.leg_to[e]]
+                    if not rest < here - 1e-9 or (visa and net.leg_visa[e]) or p_admit[e] <= 0.0:
+                        continue
+                    if foot_only and net.leg_mode[e] != 0:
+                        continue
+                    risk = detection_chance(net, lv, d, e) if inspected else 0.0
+                    util[k] = (-w_time * (net.leg_days[e] + net.place_dwell[net.leg_to[e]] + rest)
+                               - w_cost * net.leg_cost[e] - w_risk * risk + np.log(max(p_admit[e], 1e-3))) / 3.0
+                    best = max(best, util[k])
+                if best == -np.inf:
+                    continue
+                total = 0.0
+                for k in range(lo, hi):
+                    if util[k] > -np.inf:
+                        total += np.exp(util[k] - best)
+                acc = 0.0
+                for k in range(lo, hi):
+                    if util[k] > -np.inf:
+                        acc += np.exp(util[k] - best)
+                        cum[v, t, k] = acc / total
+    return cum
+
+
+@njit(inline="always", cache=True)
+def _choose_leg(net, lv, d, route, nat, place, target, caravan, u):
+    """Draw the next leg from today's route table (-1: nowhere to go today)."""
+    v = (1 if lv.visa[d, nat] else 0) + (2 if net.nat_transit_mexico[nat] else 0) + (4 if caravan else 0)
+    last = -1
+    for k in range(net.out_start[place], net.out_start[place + 1]):
+        c = route[v, target, k]
+        if c >= 0.0:
+            last = net.out_legs[k]
+            if u < c:
+                return last
+    return last
 
 
 # --------------------------------------------------------------------------- inspections in Mexico
@@ -550,16 +568,16 @@ def _apply_outcome(ag, i, out, city, d, nat, row, o):
 # --------------------------------------------------------------------------- US custody
 
 @njit(parallel=True, cache=True)
-def custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, tal, o):
+def custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, tal, o):
     """Border Patrol custody: processing shared by lottery; above holding capacity some are released unprocessed."""
     n = active.shape[0]
     for c in prange(N_CHUNKS):
         lo, hi = _chunk(n, c)
-        _custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, tal[c], o, lo, hi)
+        _custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, tal[c], o, lo, hi)
 
 
 @njit(cache=True)
-def _custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, row, o, lo, hi):
+def _custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, row, o, lo, hi):
     for j in range(lo, hi):
         i = active[j]
         if ag.status[i] != US_CUSTODY:
@@ -567,6 +585,8 @@ def _custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept,
         s = ag.leg[i]
         nat = ag.nat[i]
         city = ag.place[i]
+        if d - ag.since[i] < min_days:
+            continue                                   # still being processed
         if R.uniform(key, R.S_PROCESS, i) < p_process[s]:
             row[o[O_PROCESSED]] += 1
             out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, i), R.uniform(key, R.S_ACCEPT, i),
@@ -641,14 +661,16 @@ def _retries_chunk(ag, active, d, key, retry_return, retry_removal, regroup_days
 # --------------------------------------------------------------------------- census and compaction
 
 @njit(parallel=True, cache=True)
-def census(ag, active, n_place, n_sector, n_nat, n_group):
-    """Stocks at the end of the day: status, place, custody by sector, ICE queue, seekers, groups."""
+def census(ag, active, n_place, n_sector, n_nat, n_group, ready_day):
+    """Stocks at the end of the day: status, place, custody by sector (and those ready for processing
+    on `ready_day`), ICE queue, seekers, groups."""
     n = active.shape[0]
     status = np.zeros((N_CHUNKS, N_STATUS), np.int64)
     place = np.zeros((N_CHUNKS, n_place), np.int64)
     waiting = np.zeros((N_CHUNKS, n_place), np.int64)
     seekers = np.zeros((N_CHUNKS, n_place), np.int64)
     custody_s = np.zeros((N_CHUNKS, n_sector), np.int64)
+    ready = np.zeros((N_CHUNKS, n_sector), np.int64)
     ice = np.zeros((N_CHUNKS, n_nat), np.int64)
     groups = np.zeros((N_CHUNKS, n_group), np.int64)
     for c in prange(N_CHUNKS):
@@ -668,13 +690,15 @@ def census(ag, active, n_place, n_sector, n_nat, n_group):
                     seekers[c, ag.place[i]] += 1
             elif st == US_CUSTODY:
                 custody_s[c, ag.leg[i]] += 1
+                if ag.since[i] <= ready_day:
+                    ready[c, ag.leg[i]] += 1
             elif st == ICE_DETENTION:
                 ice[c, ag.nat[i]] += 1
             g = ag.group[i]
             if g > 0 and g < n_group:
                 groups[c, g] += 1
     return (status.sum(axis=0), place.sum(axis=0), waiting.sum(axis=0), seekers.sum(axis=0),
-            custody_s.sum(axis=0), ice.sum(axis=0), groups.sum(axis=0))
+            custody_s.sum(axis=0), ready.sum(axis=0), ice.sum(axis=0), groups.sum(axis=0))
 
 
 @njit(cache=True)

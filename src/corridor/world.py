@@ -24,7 +24,7 @@ CROSSING_CODE = {"port": 0, "rail_bridge": 1, "between_ports": 2}
 # The arrays the kernels read, as one namedtuple (numba accepts it as a single argument).
 Net = namedtuple("Net", [
     "place_kind", "place_dwell", "leg_from", "leg_to", "leg_mode", "leg_days", "leg_cost", "leg_capacity",
-    "leg_detection", "leg_region", "leg_visa", "leg_counts", "out_start", "out_legs", "dist", "target_place",
+    "leg_detection", "leg_region", "leg_visa", "leg_counts", "out_start", "out_legs", "dist", "dist_visa", "target_place",
     "place_target", "nat_origin_start", "nat_origin_place", "nat_origin_cum", "nat_target_cum",
     "nat_transit_mexico", "nat_returnable", "nat_deport", "city_bp", "city_port_start", "city_ports",
     "crossing_kind", "crossing_city", "crossing_sector", "crossing_appt", "sector_gotaway", "south_place",
@@ -143,6 +143,10 @@ def compile_world(sc: Scenario) -> World:
         place_target[pi] = t
     full = _shortest_days(n_p, leg_from, leg_to, leg_days + place_dwell[leg_to])
     dist = full[:, border].T.copy()  # dist[t, place]: days from place to border city t
+    # The same without flights that need a Mexican visa: the map for those who would need one.
+    leg_visa = np.array([l.visa_gated for l in sc.legs], np.bool_)
+    land = ~leg_visa
+    dist_visa = _shortest_days(n_p, leg_from[land], leg_to[land], (leg_days + place_dwell[leg_to])[land])[:, border].T.copy()
 
     nat_origin_start, nat_origin_place, nat_origin_cum = [0], [], []
     nat_target_cum = np.zeros((len(sc.nationalities), len(border)))
@@ -189,11 +193,12 @@ def compile_world(sc: Scenario) -> World:
         leg_mode=np.array([MODE_CODE[l.mode] for l in sc.legs], np.int64), leg_days=leg_days,
         leg_cost=np.array([l.cost_usd for l in sc.legs], np.float64),
         leg_capacity=np.array([np.inf if l.capacity is None else l.capacity for l in sc.legs], np.float64),
-        leg_detection=np.array([l.inspection.detection if l.inspection else 0.0 for l in sc.legs], np.float64),
+        leg_detection=np.array([l.inspection.detection if l.inspection else 0.0 for l in sc.legs], np.float64)
+        * sc.behaviour.detection_scale,
         leg_region=np.array([REGION_CODES.index(l.region) for l in sc.legs], np.int64),
         leg_visa=np.array([l.visa_gated for l in sc.legs], np.bool_),
         leg_counts=np.array([COUNTS_AS.index(l.counts_as) if l.counts_as in COUNTS_AS else -1 for l in sc.legs], np.int64),
-        out_start=out_start, out_legs=order.astype(np.int64), dist=dist, target_place=np.array(border, np.int64),
+        out_start=out_start, out_legs=order.astype(np.int64), dist=dist, dist_visa=dist_visa, target_place=np.array(border, np.int64),
         place_target=place_target, nat_origin_start=np.array(nat_origin_start, np.int64),
         nat_origin_place=np.array(nat_origin_place, np.int64), nat_origin_cum=np.array(nat_origin_cum, np.float64),
         nat_target_cum=nat_target_cum,
@@ -209,6 +214,14 @@ def compile_world(sc: Scenario) -> World:
         south_place=np.int64(south_place),
     )
     levers = compile_levers(sc, dates)
+    for ni, nat in enumerate(sc.nationalities):
+        if not levers.visa[:, ni].any():
+            continue
+        for k in nat.origins:
+            for t in np.flatnonzero(nat_target_cum[ni] - np.concatenate([[0.0], nat_target_cum[ni][:-1]]) > 0):
+                if not np.isfinite(dist_visa[t, P[k]]):
+                    raise InputError(f"{sc.name}: policies.mexico_visa_required.{nat.name}: from origin {k!r} the only "
+                                     f"route to {sc.places[border[t]].id!r} is a visa-gated flight; add an overland leg")
     return World(
         scenario=sc, dates=dates, first_day=sc.spinup_days, net=net, levers=levers,
         place_ids=[p.id for p in sc.places], place_names=[p.name for p in sc.places],
