@@ -1,0 +1,170 @@
+"""The engine: books balance, a seed reproduces, thread count does not matter, levers move outputs."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import corridor.kernels as K
+from corridor.engine import Simulation
+from corridor.errors import ConservationError
+from corridor.population import BYTES_PER_AGENT, STATUS_NAMES
+
+MINI = str(Path(__file__).parent / "data" / "mini.yaml")
+# us-mexico, shortened and coarse (each agent 100 people) so a run takes a couple of seconds
+FAST = dict(scale=100.0)
+SHORT = {"end": "2024-03-31"}
+
+
+def wide(df: pd.DataFrame) -> pd.DataFrame:
+    return df.pivot(index="date", columns="metric", values="value")
+
+
+def run_us(overrides: dict | None = None, **kw) -> pd.DataFrame:
+    o = dict(SHORT)
+    o.update(overrides or {})
+    return wide(Simulation.from_scenario("us-mexico", seed=3, overrides=o, **{**FAST, **kw}).run().to_df())
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return Simulation.from_scenario(MINI, seed=7).run()
+
+
+@pytest.fixture(scope="module")
+def base():
+    return run_us()
+
+
+def test_books_balance_every_day(mini):
+    w = wide(mini.to_df())
+    statuses = w[[f"population:{s}" for s in STATUS_NAMES]].sum(axis=1)
+    assert (statuses == w["agents_created"]).all()
+    assert w["agents_created"].iloc[-1] == mini.info["agents_created"]
+    assert mini.info["agent_days"] > 0
+
+
+def test_tidy_table_shape(mini):
+    df = mini.to_df()
+    assert list(df.columns) == ["date", "metric", "value"]
+    assert not df.duplicated(["date", "metric"]).any()
+    names = set(df["metric"])
+    for m in ("sw_encounters", "usbp_encounters", "ofo_encounters", "darien_crossings", "mexico_detentions",
+              "releases", "removals", "returns_to_mexico", "repeat_encounters", "agents_created",
+              "usbp_encounters:El Paso", "sw_encounters:Guatemala", "custody_population:El Paso",
+              "holding_capacity:El Paso", "waiting_population:Reynosa"):
+        assert m in names, m
+    w = wide(df)
+    assert np.allclose(w["sw_encounters"], w["usbp_encounters"] + w["ofo_encounters"])
+
+
+def test_agent_state_is_compact():
+    assert BYTES_PER_AGENT <= 64
+
+
+def test_same_seed_same_results_other_seed_differs(mini):
+    again = Simulation.from_scenario(MINI, seed=7).run().to_df()
+    pd.testing.assert_frame_equal(mini.to_df(), again)
+    other = Simulation.from_scenario(MINI, seed=8).run().to_df()
+    assert not other["value"].equals(mini.to_df()["value"])
+
+
+def _digest_in_subprocess(threads: int) -> str:
+    code = ("import hashlib; from corridor.engine import Simulation; "
+            f"df = Simulation.from_scenario({MINI!r}, seed=5).run().to_df(); "
+            "print(hashlib.sha256(df.to_csv(index=False).encode()).hexdigest())")
+    env = {**os.environ, "NUMBA_NUM_THREADS": str(threads)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_results_do_not_depend_on_thread_count():
+    assert _digest_in_subprocess(1) == _digest_in_subprocess(2)
+
+
+def test_broken_books_stop_the_run(monkeypatch):
+    """An agent that vanishes from every status must stop the run, not produce numbers."""
+    real = K.retries
+
+    def leaky(ag, active, *a):
+        real(ag, active, *a)
+        if active.shape[0]:
+            ag.status[active[0]] = 99   # no status: gone from the books
+    monkeypatch.setattr(K, "retries", leaky)
+    with pytest.raises(ConservationError):
+        Simulation.from_scenario(MINI).run()
+
+
+def test_spinup_starts_with_people_in_transit(base):
+    first = base.iloc[0]
+    assert first["population:in_transit"] > 0 and first["population:waiting_border"] > 0
+    assert first["sw_encounters"] > 0
+
+
+def _window(w, start, end, metric):
+    return w.loc[pd.Timestamp(start).date(): pd.Timestamp(end).date(), metric].sum()
+
+
+def test_more_mexican_enforcement_fewer_us_encounters_more_detentions(base):
+    up = run_us({"policies.mexico_enforcement": [{"from": "2023-12-28", "value": 2.5}]})
+    assert _window(up, "2024-01-01", "2024-03-31", "mexico_detentions") > \
+        1.2 * _window(base, "2024-01-01", "2024-03-31", "mexico_detentions")
+    assert _window(up, "2024-02-01", "2024-03-31", "sw_encounters") < \
+        _window(base, "2024-02-01", "2024-03-31", "sw_encounters")
+
+
+def test_closing_a_crossing_stops_it_and_adds_processing(base):
+    closed = run_us({"policies.crossings_closed.between-ports-tucson": [{"from": "2024-01-10", "value": 1}],
+                     "policies.crossings_closed.nogales": [{"from": "2024-01-10", "value": 1}]})
+    after = slice(pd.Timestamp("2024-01-11").date(), None)
+    assert (closed.loc[after, "crossing_open:between-ports-tucson"] == 0).all()
+    assert (base.loc[after, "crossing_open:between-ports-tucson"] == 1).all()
+    assert (closed.loc[after, "processing_capacity:Tucson"] > base.loc[after, "processing_capacity:Tucson"]).all()
+    assert (closed.loc[after, "trade_blocked_usd"] > 0).all()
+    # people facing Tucson from Nogales can no longer cross there: Tucson's encounters fall
+    assert _window(closed, "2024-01-20", "2024-03-31", "usbp_encounters:Tucson") < \
+        0.8 * _window(base, "2024-01-20", "2024-03-31", "usbp_encounters:Tucson")
+
+
+def test_more_removal_flights_more_removals():
+    """Seats bind when flights are scarce: more flights, more people removed (fewer released after waiting)."""
+    def flights(n):
+        return {f"policies.removal_flights_per_day.{c}": [{"from": "2023-06-01", "value": n}]
+                for c in ("Guatemala", "Honduras", "El Salvador")}
+    few, many = run_us(flights(0.2)), run_us(flights(6.0))
+    assert _window(many, "2023-07-01", "2024-03-31", "removals") > \
+        1.1 * _window(few, "2023-07-01", "2024-03-31", "removals")
+    assert _window(many, "2023-07-01", "2024-03-31", "releases") < _window(few, "2023-07-01", "2024-03-31", "releases")
+
+
+def test_train_contention_shifts_travel_to_other_modes(base):
+    cont = run_us({"policies.contention.train": [{"from": "2023-12-01", "value": 0.9}]})
+    sc = Simulation.from_scenario("us-mexico", **FAST).scenario
+    modes = {f"leg_flow:{l.id}": l.mode for l in sc.legs if l.region in ("south_mexico", "north_mexico")}
+
+    def by_mode(w):
+        cols = [c for c in modes if c in w.columns]
+        tot = w.loc[pd.Timestamp("2024-01-01").date():, cols].sum()
+        return tot.groupby([modes[c] for c in cols]).sum()
+    b, c = by_mode(base), by_mode(cont)
+    assert c["train"] < 0.5 * b["train"]
+    assert c.drop("train").sum() > b.drop("train").sum()
+
+
+def test_appointments_raise_port_encounters(base):
+    more = run_us({"policies.appointments_per_day": [{"from": "2023-06-30", "value": 4000}]})
+    assert _window(more, "2023-08-01", "2024-03-31", "ofo_encounters") > \
+        1.3 * _window(base, "2023-08-01", "2024-03-31", "ofo_encounters")
+
+
+def test_scale_keeps_totals_comparable():
+    coarse = wide(Simulation.from_scenario(MINI, seed=1, scale=10).run().to_df())
+    fine = wide(Simulation.from_scenario(MINI, seed=1, scale=1).run().to_df())
+    ratio = coarse["sw_encounters"].sum() / fine["sw_encounters"].sum()
+    assert 0.8 < ratio < 1.2
