@@ -63,10 +63,10 @@ class Simulation:
         n_sec, n_cross = len(w.sector_names), len(w.crossing_ids)
         n_group = len(sc.caravans) + 1
         o, width = _tally_layout(n_sec, n_nat, n_leg, n_place)
-        book = _MetricBook(w)
         from .policies import RuleBook  # late import: rules read metrics recorded by this loop
         rules = RuleBook(sc, w)
         self.rules = rules
+        book = _MetricBook(w, extra=rules.metric_names)  # + rule_active:<name>, set by rules.apply
 
         dep = sc.nationalities
         base = np.array([n.departures.base_per_day for n in dep])
@@ -134,8 +134,10 @@ class Simulation:
                                   min(tgt, len(w.border_cities) - 1), cum, gi, cohesion, key, d)
             pop.n = n_new
             sinks[K.PAROLED] += int(parole_n.sum())
+            # [border | US | transit + today's departers]: each phase gets the part it acts on
             active = np.concatenate([pop.active, np.arange(n_old, n_new, dtype=np.int64)[
                 ag.status[n_old:n_new] < FIRST_SINK]])
+            at_border, held_us, in_transit = active[:pop.bounds[0]], active[pop.bounds[0]:pop.bounds[1]], active[pop.bounds[1]:]
             agent_days += active.shape[0]
 
             # ---- movement and route choice
@@ -146,23 +148,23 @@ class Simulation:
                                np.minimum(1.0, seat_cap / np.maximum(demand_prev, 1.0)))
             route = K.route_table(net, lv, d, p_admit, beh.route_time_weight, beh.route_cost_weight,
                                   beh.route_risk_weight)
-            K.movement(ag, active, net, lv, d, key, route, p_admit, cohesion, tal, o)
+            K.movement(ag, in_transit, net, lv, d, key, route, p_admit, cohesion, tal, o)
             # ---- inspections in Mexico
-            K.inspections(ag, active, net, lv, d, key, groups * scale, beh.caravan_leakage, beh.caravan_full_size,
+            K.inspections(ag, in_transit, net, lv, d, key, groups * scale, beh.caravan_leakage, beh.caravan_full_size,
                           beh.mexico_detention_days, tal, o)
             # ---- waiting and crossing
             closed = lv.closed[d]
             slots = np.zeros(n_place)
             open_ports = (~closed) & (net.crossing_kind == 0)
             np.add.at(slots, net.crossing_city[open_ports], net.crossing_appt[open_ports] * lv.appointments[d] / scale)
-            K.border_arrivals(ag, active, lv, d, key, beh.appointment_seekers, tal, o)
+            K.border_arrivals(ag, at_border, lv, d, key, beh.appointment_seekers, tal, o)
             new_seekers = tal[:, o[K.O_SEEKER_IN]: o[K.O_SEEKER_IN] + n_place].sum(axis=0)
             p_slot = np.minimum(1.0, slots / np.maximum(seekers_prev + new_seekers, 1.0))
-            K.border(ag, active, net, lv, d, key, p_slot, beh.crossing_hazard,
+            K.border(ag, at_border, net, lv, d, key, p_slot, beh.crossing_hazard,
                      beh.appointment_patience_days, beh.port_presentation_share, beh.give_up_hazard, tal, o)
             # ---- US encounter
             p_accept = min(1.0, lv.returns_cap[d] / scale / max(return_demand_prev, 1.0))
-            K.encounter(ag, active, net, lv, d, key, p_accept, beh.restricted_release_factor, tal, o)
+            K.encounter(ag, at_border, net, lv, d, key, p_accept, beh.restricted_release_factor, tal, o)
             # ---- custody and processing
             so_far = tal.sum(axis=0)
             arrived = so_far[o[K.O_CUSTODY_IN]: o[K.O_CUSTODY_IN] + n_sec]
@@ -174,14 +176,14 @@ class Simulation:
             p_process = np.minimum(1.0, capacity / np.maximum(queue, 1.0))
             remaining = in_custody - np.minimum(queue, capacity)
             p_overflow = beh.overflow_release * np.maximum(remaining - holding, 0.0) / np.maximum(remaining, 1.0)
-            K.custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, beh.restricted_release_factor,
+            K.custody(ag, held_us, net, lv, d, key, p_process, p_overflow, p_accept, beh.restricted_release_factor,
                       min_days, tal, o)
             # ---- removal flights
             so_far = tal.sum(axis=0)
             ice_queue = ice_prev + so_far[o[K.O_ICE_IN]: o[K.O_ICE_IN] + n_nat]
             seats = lv.flights[d] * pol.seats_per_flight / scale
             p_flight = np.minimum(1.0, seats / np.maximum(ice_queue, 1.0))
-            K.removals(ag, active, d, key, p_flight, int(beh.max_ice_detention_days), tal, o)
+            K.removals(ag, held_us, d, key, p_flight, int(beh.max_ice_detention_days), tal, o)
             # ---- repeat attempts
             K.retries(ag, active, d, key, beh.retry_after_return, beh.retry_after_removal, beh.retry_delay_days, tal, o)
 
@@ -199,7 +201,8 @@ class Simulation:
                 full = pop.status_counts()
                 if not np.array_equal(full, status):
                     raise ConservationError(f"day {date}: books {status.tolist()} differ from a full scan {full.tolist()}")
-            pop.active = K.compact(ag, active, n_new, n_new)
+            pop.active, b0, b1 = K.compact(ag, active)
+            pop.bounds = (int(b0), int(b1))
             demand_prev = tally[o[K.O_LEGDEMAND]: o[K.O_LEGDEMAND] + n_leg].astype(float)
             seekers_prev = seekers.astype(float)
             custody_prev = custody_s.astype(float)
@@ -261,7 +264,7 @@ def _tally_layout(n_sec: int, n_nat: int, n_leg: int, n_place: int) -> tuple[np.
 class _MetricBook:
     """Collects one row of named values per recorded day; becomes the tidy (date, metric, value) table."""
 
-    def __init__(self, w: World):
+    def __init__(self, w: World, extra: list[str] | tuple = ()):
         self.w = w
         sec, nat = w.sector_names, w.nat_names
         self.names: list[str] = (
@@ -278,7 +281,9 @@ class _MetricBook:
             + [f"waiting_population:{w.place_names[p]}" for p in w.border_cities]
             + [f"place_population:{p}" for p in w.place_ids] + [f"leg_flow:{l}" for l in w.leg_ids]
             + [f"crossing_open:{c}" for c in w.crossing_ids] + [f"population:{s}" for s in STATUS_NAMES]
+            + list(extra)
         )
+        self.extra_values = np.zeros(len(extra))  # written each day by policies.RuleBook.apply
         self.index = {n: i for i, n in enumerate(self.names)}
         n_rec = w.n_days - w.first_day
         self.rows = np.zeros((n_rec, len(self.names)))
@@ -334,6 +339,8 @@ class _MetricBook:
         put(ix[f"leg_flow:{w.leg_ids[0]}"], tally[o[K.O_LEGFLOW]: o[K.O_LEGFLOW] + n_leg] * scale)
         put(ix[f"crossing_open:{w.crossing_ids[0]}"], (~closed).astype(float))
         put(ix[f"population:{STATUS_NAMES[0]}"], status)
+        if len(self.extra_values):
+            row[len(row) - len(self.extra_values):] = self.extra_values
         if not hasattr(self, "full"):
             self.full = np.zeros((w.n_days, len(self.names)))
         self.full[d] = row

@@ -701,18 +701,32 @@ def census(ag, active, n_place, n_sector, n_nat, n_group, ready_day):
             custody_s.sum(axis=0), ready.sum(axis=0), ice.sum(axis=0), groups.sum(axis=0))
 
 
+@njit(inline="always", cache=True)
+def _group(st):
+    """Which part of the active list an agent belongs in: 0 at the border, 1 held in the US, 2 in transit."""
+    if st == WAITING_BORDER or st == CROSSING:
+        return 0
+    if st == US_CUSTODY or st == ICE_DETENTION:
+        return 1
+    return 2
+
+
 @njit(cache=True)
-def compact(ag, active, n_old, n_new):
-    """The next active list: today's survivors plus today's departers (those not already final)."""
-    out = np.empty(active.shape[0] + (n_new - n_old), np.int64)
-    k = 0
+def compact(ag, active):
+    """Tomorrow's active list, finished agents dropped, partitioned [border | US | transit] so each
+    phase scans only the agents it can act on. Returns the list and the two partition bounds."""
+    counts = np.zeros(3, np.int64)
+    for j in range(active.shape[0]):
+        st = ag.status[active[j]]
+        if st < FIRST_SINK:
+            counts[_group(st)] += 1
+    pos = np.array([0, counts[0], counts[0] + counts[1]], np.int64)
+    out = np.empty(counts.sum(), np.int64)
     for j in range(active.shape[0]):
         i = active[j]
-        if ag.status[i] < FIRST_SINK:
-            out[k] = i
-            k += 1
-    for i in range(n_old, n_new):
-        if ag.status[i] < FIRST_SINK:
-            out[k] = i
-            k += 1
-    return out[:k]
+        st = ag.status[i]
+        if st < FIRST_SINK:
+            g = _group(st)
+            out[pos[g]] = i
+            pos[g] += 1
+    return out, counts[0], counts[0] + counts[1]

@@ -44,6 +44,7 @@ class Population:
         self.cols["leg"][:] = -1
         self.n = 0
         self.active = np.zeros(0, dtype=np.int64)
+        self.bounds = (0, 0)  # active is [at the border | held in the US | in transit]
 
     @property
     def capacity(self) -> int:
