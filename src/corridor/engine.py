@@ -146,8 +146,11 @@ class Simulation:
             seat_cap = net.leg_capacity * (1.0 - cont) * block / scale
             p_admit = np.where(np.isinf(net.leg_capacity), (1.0 - cont) * block,
                                np.minimum(1.0, seat_cap / np.maximum(demand_prev, 1.0)))
+            variants = np.zeros(8, np.bool_)             # which kinds of traveller exist today
+            for v in range(8):
+                variants[v] = ((v & 1) == 0 or lv.visa[d].any()) and ((v & 4) == 0 or groups[1:].any())
             route = K.route_table(net, lv, d, p_admit, beh.route_time_weight, beh.route_cost_weight,
-                                  beh.route_risk_weight)
+                                  beh.route_risk_weight, variants)
             K.movement(ag, in_transit, net, lv, d, key, route, p_admit, cohesion, tal, o)
             # ---- inspections in Mexico
             K.inspections(ag, in_transit, net, lv, d, key, groups * scale, beh.caravan_leakage, beh.caravan_full_size,
@@ -285,6 +288,8 @@ class _MetricBook:
         )
         self.extra_values = np.zeros(len(extra))  # written each day by policies.RuleBook.apply
         self.index = {n: i for i, n in enumerate(self.names)}
+        # people stopped in Mexico (transit hubs, checkpoint towns, border cities): "stranded"
+        self.mexican_stops = np.isin(w.net.place_kind, (1, 2, 3)) & _mexican(w)
         n_rec = w.n_days - w.first_day
         self.rows = np.zeros((n_rec, len(self.names)))
         self.history: dict[str, list[float]] = {}  # every day, spin-up included, for conditional rules
@@ -320,8 +325,7 @@ class _MetricBook:
         row[ix["trade_blocked_usd"]] = float(w.crossing_trade[closed].sum())
         row[ix["mexico_personnel"]] = lv.personnel[d]
         row[ix["mexico_enforcement"]] = lv.enforcement[d]
-        south_kinds = np.isin(w.net.place_kind, (1, 2, 3))
-        row[ix["stranded_mexico"]] = float(place[south_kinds & _mexican(w)].sum()) * scale
+        row[ix["stranded_mexico"]] = float(place[self.mexican_stops].sum()) * scale
         cust = custody_s * scale
         row[ix["custody_over_capacity"]] = float(np.maximum(cust - holding * scale, 0).sum())
         row[ix["us_custody_population"]] = float(cust.sum())

@@ -213,10 +213,11 @@ def detection_chance(net, lv, d, e):
 
 
 @njit(cache=True)
-def route_table(net, lv, d, p_admit, w_time, w_cost, w_risk):
+def route_table(net, lv, d, p_admit, w_time, w_cost, w_risk, variants):
     """Today's route choice, once for everyone: cum[variant, target, k] is the cumulative chance
     of taking out-leg k (indexed like net.out_legs) toward border city `target`; -1 where the leg
-    is not a candidate. Variant bits: 1 needs a Mexican visa, 2 inspected by Mexico, 4 caravan.
+    is not a candidate. Variant bits: 1 needs a Mexican visa, 2 inspected by Mexico, 4 caravan;
+    only the variants flagged in `variants` are filled.
 
     A logit over the legs that bring one strictly closer to the target (so no loops): utility =
     -(days to target) * w_time - cost * w_cost - detection risk * w_risk + log(chance of a seat).
@@ -225,11 +226,21 @@ def route_table(net, lv, d, p_admit, w_time, w_cost, w_risk):
     n_t = net.dist.shape[0]
     n_k = net.out_legs.shape[0]
     n_p = net.out_start.shape[0] - 1
+    n_l = net.leg_from.shape[0]
     cum = np.full((8, n_t, n_k), -1.0)
+    # the part of each leg's utility that does not depend on the target (temperature: 3 days)
+    leg_u = np.empty((2, n_l))
+    for e in range(n_l):
+        base = (-w_time * (net.leg_days[e] + net.place_dwell[net.leg_to[e]]) - w_cost * net.leg_cost[e]
+                + np.log(max(p_admit[e], 1e-3)))
+        leg_u[0, e] = base / 3.0
+        leg_u[1, e] = (base - w_risk * detection_chance(net, lv, d, e)) / 3.0
     util = np.empty(n_k)
     for v in range(8):
+        if not variants[v]:
+            continue
         visa = (v & 1) != 0
-        inspected = (v & 2) != 0
+        inspected = 1 if (v & 2) != 0 else 0
         caravan = (v & 4) != 0
         dist = net.dist_visa if visa else net.dist
         for t in range(n_t):
@@ -237,36 +248,37 @@ def route_table(net, lv, d, p_admit, w_time, w_cost, w_risk):
                 lo = net.out_start[u]
                 hi = net.out_start[u + 1]
                 here = dist[t, u]
-                foot_only = False
-                if caravan:
-                    for k in range(lo, hi):
-                        e = net.out_legs[k]
-                        if net.leg_mode[e] == 0 and dist[t, net.leg_to[e]] < here - 1e-9 \
-                                and not (visa and net.leg_visa[e]) and p_admit[e] > 0.0:
-                            foot_only = True
+                if hi == lo or not here < np.inf:
+                    continue
                 best = -np.inf
+                n_foot = 0
                 for k in range(lo, hi):
                     e = net.out_legs[k]
                     util[k] = -np.inf
                     rest = dist[t, net.leg_to[e]]
                     if not rest < here - 1e-9 or (visa and net.leg_visa[e]) or p_admit[e] <= 0.0:
                         continue
-                    if foot_only and net.leg_mode[e] != 0:
-                        continue
-                    risk = detection_chance(net, lv, d, e) if inspected else 0.0
-                    util[k] = (-w_time * (net.leg_days[e] + net.place_dwell[net.leg_to[e]] + rest)
-                               - w_cost * net.leg_cost[e] - w_risk * risk + np.log(max(p_admit[e], 1e-3))) / 3.0
+                    util[k] = leg_u[inspected, e] - w_time * rest / 3.0
                     best = max(best, util[k])
+                    if net.leg_mode[e] == 0:
+                        n_foot += 1
                 if best == -np.inf:
                     continue
+                if caravan and n_foot > 0:          # caravans keep to foot legs where one leads on
+                    best = -np.inf
+                    for k in range(lo, hi):
+                        if util[k] > -np.inf and net.leg_mode[net.out_legs[k]] != 0:
+                            util[k] = -np.inf
+                        best = max(best, util[k])
                 total = 0.0
                 for k in range(lo, hi):
                     if util[k] > -np.inf:
-                        total += np.exp(util[k] - best)
+                        util[k] = np.exp(util[k] - best)
+                        total += util[k]
                 acc = 0.0
                 for k in range(lo, hi):
                     if util[k] > -np.inf:
-                        acc += np.exp(util[k] - best)
+                        acc += util[k]
                         cum[v, t, k] = acc / total
     return cum
 
