@@ -151,6 +151,102 @@ def scenarios():
         console.print(f"[bold]{name:<24}[/] {desc}", highlight=False, soft_wrap=True)
 
 
+def _runs_progress(label: str):
+    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
+                    TextColumn("{task.fields[failed]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=err_console, transient=False)
+
+
+def _run_batch(batch, label: str, quiet: bool, **kw):
+    """Run an Ensemble or Sensitivity with a progress bar of runs done; failed runs exit 1, named."""
+    from .ensemble import RunsFailed
+    try:
+        if quiet:
+            return batch.run(**kw)
+        with _runs_progress(label) as bar:
+            task = bar.add_task("runs", total=None, failed="")
+
+            def tick(done, total, failed):
+                bar.update(task, completed=done, total=total, failed=f"[red]{failed} failed" if failed else "")
+            return batch.run(progress=tick, **kw)
+    except RunsFailed as e:
+        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def ensemble(
+    scenario: str = typer.Argument("us-mexico", help="bundled scenario name or path to a YAML file"),
+    runs: int = typer.Option(10, "--runs", "-n", help="number of runs (seeds derived from the scenario seed)"),
+    out: Path = typer.Option(..., "--out", "-o", help="output directory (an interrupted ensemble resumes here)"),
+    scale: Optional[float] = typer.Option(None, help="people per agent (default: the scenario's)"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w",
+                                          help="local worker processes (default: CPU count); ignored with --scheduler"),
+    vary: List[str] = typer.Option([], "--vary", help="draw a parameter per run: PARAM=LOW:HIGH (repeatable)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask scheduler address, e.g. tcp://127.0.0.1:8786"),
+    seed: Optional[int] = typer.Option(None, help="base seed (default: the scenario's)"),
+    set_: List[str] = typer.Option([], "--set", help="override a field for every run: dotted.path=value (repeatable)"),
+    retries: int = typer.Option(2, help="retries of a run whose task raised"),
+    report: bool = typer.Option(True, "--report/--no-report", help="write report.html with fan charts"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """N runs on dask (LocalCluster or --scheduler): runs/run=<k>/part.parquet, quantiles.parquet, report.html."""
+    from .ensemble import Ensemble
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: must be 1 or more")
+    ens = Ensemble(scenario, runs=runs, scale=scale, vary=vary, seed=seed, overrides=set_, retries=retries)
+    _run_batch(ens, f"{ens.sc.name} ensemble", quiet, client=scheduler, out_dir=out, workers=workers)
+    if report:
+        ens.write_report(out)
+    if not quiet:
+        tot = ens.run_totals()
+        t = Table(title=f"{ens.sc.name}: totals over the recorded days across {ens.runs} runs (people)")
+        for c, j in (("metric", "left"), ("5%", "right"), ("median", "right"), ("95%", "right")):
+            t.add_column(c, justify=j)
+        for m in [c for c in tot.columns if c in ("sw_encounters", "mexico_detentions", "darien_crossings",
+                                                  "releases", "removals", "returns_to_mexico")]:
+            q = tot[m].quantile([0.05, 0.5, 0.95]).to_numpy()
+            t.add_row(m.replace("_", " "), *[f"{v:,.0f}" for v in q])
+        console.print(t)
+        console.print(f"{len(ens.executed)} run(s) executed, {len(ens.skipped)} already finished, "
+                      f"wall {ens.wall_seconds:.1f} s")
+    console.print(f"results in {out}/ (quantiles.parquet, run_totals.csv, runs/{', report.html' if report else ''})")
+
+
+@app.command()
+@friendly
+def sensitivity(
+    scenario: str = typer.Argument("us-mexico", help="bundled scenario name or path to a YAML file"),
+    params: List[str] = typer.Option([], "--params", "--param", help="uncertain parameter PARAM=LOW:HIGH (repeatable)"),
+    levers: List[str] = typer.Option([], "--levers", "--lever", help="policy lever PARAM=LOW:HIGH (repeatable)"),
+    samples: int = typer.Option(8, "--samples", "-n", help="Morris trajectories, or Sobol base sample (a power of 2)"),
+    method: str = typer.Option("morris", "--method", help="morris (screening, samples x (k+1) runs) or sobol (samples x (k+2))"),
+    outputs: List[str] = typer.Option([], "--output", help="METRIC:STAT, STAT in sum|mean|max|min|last (repeatable; "
+                                      "default sw_encounters:sum, us_custody_population:max, stranded_mexico:mean)"),
+    period: str = typer.Option("2024-01-01:2024-06-30", "--period", help="FROM:TO of the outputs, clipped to the run"),
+    out: Path = typer.Option(..., "--out", "-o", help="output directory (resumes an interrupted analysis)"),
+    scale: Optional[float] = typer.Option(None, help="people per agent (default: the scenario's)"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="local worker processes (default: CPU count)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask scheduler address, e.g. tcp://127.0.0.1:8786"),
+    seed: Optional[int] = typer.Option(None, help="seed of every run and of the sampling (default: the scenario's)"),
+    set_: List[str] = typer.Option([], "--set", help="override a field for every run: dotted.path=value (repeatable)"),
+    retries: int = typer.Option(2, help="retries of a run whose task raised"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Global sensitivity (SALib Morris or Sobol) of outputs to parameters and levers: a ranked table and a chart."""
+    from .sensitivity import Sensitivity
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: must be 1 or more")
+    s = Sensitivity(scenario, params=params, levers=levers, samples=samples, method=method, outputs=outputs or None,
+                    period=period, scale=scale, seed=seed, overrides=set_, retries=retries)
+    if not quiet:
+        console.print(f"{s.method}: {len(s.names)} factor(s), {s.n_runs} runs", highlight=False)
+    _run_batch(s, f"{s.sc.name} {s.method}", quiet, client=scheduler, out_dir=out, workers=workers)
+    s.render(console)
+    console.print(f"results in {out}/ (sensitivity.csv, sensitivity.png, samples.csv)")
+
+
 def main():  # pragma: no cover
     app()
 
