@@ -5,6 +5,7 @@ Everything listens on 127.0.0.1. The mini scenario, cut to 75 days, keeps each r
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -108,6 +109,14 @@ def test_seeds_and_parameters_depend_only_on_scenario_seed_and_run_index():
     assert {k: more[k] for k in VARY} == a[3]
     seeds = [derive_seed(1, k) for k in range(1000)]
     assert len(set(seeds)) == 1000 and seeds[:2] == [derive_seed(1, 0), derive_seed(1, 1)]
+
+
+def test_a_worker_with_other_engine_code_refuses_to_run(tmp_path):
+    spec = make().specs(tmp_path)[0]
+    assert spec.code
+    with pytest.raises(RuntimeError, match="install the same corridor"):
+        run_one(dataclasses.replace(spec, code="0123456789abcdef"))
+    assert not (tmp_path / "runs").exists()
 
 
 # ---------------------------------------------------------------------------------------------- determinism

@@ -27,6 +27,7 @@ share this machine's disk, give an `out_dir` on a shared filesystem.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -56,6 +57,20 @@ WORKER_WAIT_S = 60.0        # for a --scheduler with no worker yet to get one
 SEED_BITS = 53              # derived seeds stay exact in JSON and in every language that reads _run.json
 
 log = logging.getLogger(__name__)
+ENGINE_MODULES = ("engine", "kernels", "world", "population", "rng", "policies", "scenario")
+
+
+@functools.lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A hash of the modules that decide what a run computes: a finished run made by other code is not reused,
+    and a worker whose corridor differs from this machine's refuses to run."""
+    h = hashlib.sha256(__version__.encode())
+    here = Path(__file__).parent
+    for name in ENGINE_MODULES:
+        f = here / f"{name}.py"
+        if f.is_file():
+            h.update(name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 class RunsFailed(RuntimeError):
@@ -214,6 +229,7 @@ class RunSpec:
     write_metrics: bool = True
     summarise: Callable[[pd.DataFrame], dict] | None = None
     version: str = __version__
+    code: str = ""
 
     def scenario(self):
         return scenario_from_raw(pickle.loads(zlib.decompress(self.scenario_blob)), self.params, source="parameters")
@@ -221,8 +237,9 @@ class RunSpec:
 
 def run_one(spec: RunSpec) -> dict:
     """Run one simulation on a worker; write part.parquet then _run.json atomically; return a small summary."""
-    if spec.version != __version__:
-        raise RuntimeError(f"worker {socket.gethostname()} runs corridor {__version__}, the ensemble needs {spec.version}")
+    if spec.version != __version__ or (spec.code and spec.code != engine_fingerprint()):
+        raise RuntimeError(f"worker {socket.gethostname()} runs corridor {__version__} (engine {engine_fingerprint()}), "
+                           f"the ensemble needs {spec.version} (engine {spec.code}); install the same corridor there")
     import numba
 
     from .engine import Simulation
@@ -235,7 +252,7 @@ def run_one(spec: RunSpec) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "_run.json").unlink(missing_ok=True)
     summary = {
-        "index": spec.index, "seed": spec.seed, "params": spec.params, "identity": spec.identity,
+        "index": spec.index, "seed": spec.seed, "params": spec.params, "identity": spec.identity, "engine": spec.code,
         "host": socket.gethostname(), "pid": os.getpid(), "wall_seconds": round(time.perf_counter() - t0, 3),
         "info": sim.info,
     }
@@ -258,8 +275,8 @@ def read_finished(run_dir: Path, identity: str, need_metrics: bool) -> dict | No
     except (OSError, ValueError):
         return None
     if summary.get("identity") != identity:
-        raise InputError(f"{run_dir} was made with other settings (scenario, --set, --vary, --scale, seed or "
-                         f"version); give another --out, or delete {run_dir.parent} to start over")
+        raise InputError(f"{run_dir} was made with other settings (scenario, --set, --vary, --scale, seed) or another "
+                         f"version of the engine; give another --out, or delete {run_dir.parent} to start over")
     return summary
 
 
@@ -383,14 +400,15 @@ class _Batch:
 
     def _identity(self, seed: int, params: dict, extra: Any = None) -> str:
         blob = json.dumps({"raw": self._raw_hash, "seed": seed, "params": sorted(params.items()),
-                           "scale": self.scale, "version": __version__, "extra": extra}, default=str)
+                           "scale": self.scale, "version": __version__, "code": engine_fingerprint(), "extra": extra},
+                          default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _spec(self, out: Path, index: int, seed: int, params: dict, write_metrics: bool = True,
               summarise=None, extra: Any = None) -> RunSpec:
         return RunSpec(index=index, seed=seed, params=params, scenario_blob=self._blob, scale=self.scale,
                        run_dir=str(out / "runs" / f"run={index}"), identity=self._identity(seed, params, extra),
-                       write_metrics=write_metrics, summarise=summarise)
+                       write_metrics=write_metrics, summarise=summarise, code=engine_fingerprint())
 
     def _execute(self, specs: list[RunSpec], out: Path, client, workers, progress,
                  connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
@@ -513,7 +531,7 @@ class Ensemble(_Batch):
         write_json(out / "ensemble.json", {
             "scenario": self.sc.name, "scenario_arg": self.scenario_arg, "runs": self.runs, "scale": self.scale,
             "base_seed": self.base_seed, "vary": {k: list(v) for k, v in self.vary.items()},
-            "overrides": self.overrides, "version": __version__, "seeds": self.seeds(),
+            "overrides": self.overrides, "version": __version__, "engine": engine_fingerprint(), "seeds": self.seeds(),
             "executed": self.executed, "skipped": self.skipped, "failures": self.failures,
             "wall_seconds": self.wall_seconds,
         })
