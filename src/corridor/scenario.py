@@ -144,6 +144,7 @@ class Nationality(Strict):
 
 class Caravan(Strict):
     """A group that leaves together and is harder to stop at inspection points."""
+    id: str | None = Field(None, description="optional; a variant (`extends`) that lists caravans with ids adds them to the parent's")
     date: dt.date
     origin: str
     size: int = Field(gt=0)
@@ -213,6 +214,58 @@ class Behaviour(Strict):
     restricted_release_factor: float = Field(0.5, ge=0, le=1, description="release chance under title8_restricted relative to title8")
 
 
+COMPARISONS = (">=", "<=", ">", "<")
+STATISTICS = ("mean", "sum", "last", "min", "max")
+
+
+class Condition(Strict):
+    """A test on a metric the run records, over the days already simulated (today excluded)."""
+    metric: str = Field(description="a recorded metric, e.g. usbp_encounters, stranded_mexico, mexico_enforcement, "
+                                    "waiting_population:Ciudad Juárez (`corridor metrics SCENARIO` lists them)")
+    window_days: int = Field(1, ge=1, description="days looked back: the window is the `window_days` days before today")
+    statistic: Literal["mean", "sum", "last", "min", "max"] = Field("mean", description="how the window is summarised")
+    comparison: Literal[">=", "<=", ">", "<"] = ">="
+    threshold: float
+    for_days: int = Field(1, ge=1, description="consecutive days the test must hold before it counts")
+
+
+class RuleAction(Strict):
+    """What an active rule does: set one lever to a value from the day it switches on."""
+    lever: str = Field(description="policies.<lever>[.<key>] or nationalities.<name>.<title42_expulsion|title8_removal>, "
+                                   "e.g. policies.regime, policies.crossings_closed.lukeville, policies.contention.train; "
+                                   "a keyed lever without a key (policies.crossings_closed) sets every key")
+    value: Union[float, str] = Field(description="the lever's value while the rule is active (a regime name for policies.regime)")
+
+
+class Rule(Strict):
+    """A conditional lever: switches on when `condition` holds, off when `release` holds (hysteresis).
+
+    Evaluated once a day before anything else, on metrics of earlier days only. While active, each
+    action overwrites its lever from that day on; switching off restores the scenario's own timeline.
+    """
+    name: str = Field(min_length=1, description="unique; recorded as the daily metric rule_active:<name> (0/1)")
+    description: str = ""
+    condition: Condition
+    action: list[RuleAction] = Field(min_length=1, description="one action or a list of them")
+    delay_days: int = Field(0, ge=0, description="days from the condition being met to the action taking effect (not cancelled)")
+    release: Condition | None = Field(None, description="switch-off test; default: the condition no longer holds")
+    release_after_days: int = Field(0, ge=0, description="days from the release test being met to switching off; "
+                                                         "cancelled if the condition holds again meanwhile")
+    active_from: dt.date | None = Field(None, description="first date the rule is evaluated")
+    active_to: dt.date | None = Field(None, description="last date the rule may be active; it is released the day after")
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [v] if isinstance(v, dict) else v
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.active_from and self.active_to and self.active_to < self.active_from:
+            raise ValueError(f"active_to {self.active_to} is before active_from {self.active_from}")
+        return self
+
+
 class Scenario(Strict):
     name: str
     description: str = ""
@@ -230,7 +283,7 @@ class Scenario(Strict):
     policies: Policies = Field(default_factory=Policies)
     behaviour: Behaviour = Field(default_factory=Behaviour)
     caravans: list[Caravan] = Field(default_factory=list)
-    rules: list[dict[str, Any]] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list, description="conditional levers (see Rule)")
     notes: dict[str, str] = Field(default_factory=dict)
     _source: str = PrivateAttr("")
 
@@ -245,6 +298,7 @@ class Scenario(Strict):
         _unique("crossings", [c.id for c in self.crossings])
         _unique("sectors", [s.name for s in self.sectors])
         _unique("nationalities", [n.name for n in self.nationalities])
+        _unique("rules", [r.name for r in self.rules])
         sectors = {s.name for s in self.sectors}
         nats = {n.name for n in self.nationalities}
         crossings = {c.id for c in self.crossings}
@@ -335,13 +389,16 @@ def resolve(name_or_path: str | Path) -> Path:
     raise InputError(f"scenario {str(name_or_path)!r} not found; bundled scenarios: {', '.join(bundled_names())} (or give a path to a .yaml file)")
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on us-mexico.yaml
+
+
 def _read_yaml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise InputError(f"{path}: cannot read scenario file ({e.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -353,18 +410,23 @@ def _read_yaml(path: Path) -> dict:
 
 
 def deep_merge(base: dict, over: dict) -> dict:
-    """`over` wins; mappings merge key by key; lists of items with ids merge by id (so a variant can edit one leg)."""
+    """`over` wins; mappings merge key by key; lists of items with ids merge by id (so a variant can edit one leg).
+
+    When every item of the variant's list has an id, the parent's items without one are kept and the
+    variant's are merged by id or appended (so a variant can add a caravan to its parent's).
+    """
     out = copy.deepcopy(base)
     for k, v in over.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = deep_merge(out[k], v)
         elif isinstance(v, list) and isinstance(out.get(k), list) and v and all(isinstance(x, dict) and _key(x) for x in v) \
-                and all(isinstance(x, dict) and _key(x) for x in out[k]):
-            merged = {_key(x): x for x in out[k]}
+                and all(isinstance(x, dict) for x in out[k]):
+            unkeyed = [x for x in out[k] if not _key(x)]
+            merged = {_key(x): x for x in out[k] if _key(x)}
             for x in v:
                 kk = _key(x)
                 merged[kk] = deep_merge(merged[kk], x) if kk in merged else x
-            out[k] = list(merged.values())
+            out[k] = unkeyed + list(merged.values())
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -510,6 +572,9 @@ def load(name_or_path: str | Path = "us-mexico", overrides: list[str] | dict[str
     except ValidationError as e:
         raise InputError(_format_validation(path, e, data)) from None
     sc._source = str(path)  # type: ignore[attr-defined]
+    if sc.rules:
+        from .policies import check_rules  # late import: rule metrics are named by the engine
+        check_rules(sc, path)
     return sc
 
 
