@@ -116,6 +116,92 @@ def run(
 
 @app.command()
 @friendly
+def compare(
+    scenarios: List[str] = typer.Argument(..., help="bundled scenario names or paths to YAML files"),
+    out: Path = typer.Option(Path("runs/compare"), "--out", "-o", help="output directory"),
+    seed: Optional[int] = typer.Option(None, help="random seed shared by every run (default: the first scenario's)"),
+    scale: Optional[float] = typer.Option(None, help="people per agent (default: each scenario's, 1)"),
+    set_: List[str] = typer.Option([], "--set", help="override a field in every scenario: dotted.path=value (repeatable)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Run scenarios with the same seed (common random numbers) and write DIR/report.html comparing them.
+
+    Each run goes to DIR/<scenario>/ (metrics.parquet, run.json); the report differences every scenario
+    from `status-quo` when it is among them (else from the first).
+    """
+    from .engine import Simulation
+    from .observed import load_observed
+    from .report import DEFAULT_PERIOD, report_totals, write_report
+    from .scenario import load
+    loaded = [load(s, set_) for s in scenarios]  # every file checked before the first run starts
+    names = [sc.name for sc in loaded]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"compare: scenario name(s) {', '.join(dup)} given more than once; each run needs its own "
+                         f"name (its results go to {out}/<name>/)")
+    common_seed = seed if seed is not None else loaded[0].seed
+    runs, notes, world = {}, {}, None
+    for sc in loaded:
+        sim = Simulation(sc, seed=common_seed, scale=scale)
+        run_with_progress(sim, sc.name, quiet)
+        sim.save(out / sc.name)
+        runs[sc.name] = sim.to_df()
+        notes[sc.name] = sc.notes.get(sc.name) or sc.description or ""
+        world = world or sim.world
+        if sim.info.get("rule_switches") and not quiet:
+            for sw in sim.info["rule_switches"]:
+                console.print(f"  {sc.name}: rule {sw['rule']} {sw['switch']} from {sw['date']}", highlight=False)
+    baseline = "status-quo" if "status-quo" in runs else names[0]
+    write_report(out, runs, world_tables(world), observed=load_observed(),
+                 title=f"corridor: {', '.join(names)}", notes=notes, baseline=baseline)
+    if not quiet:
+        tot = report_totals(runs, baseline=baseline)
+        if len(tot):
+            lo, hi = tot["start"].iloc[0], tot["end"].iloc[0]
+            t = Table(title=f"{_day(lo)} .. {_day(hi)}: {baseline}, and each scenario's difference from it",
+                      caption="people (waiting: mean in Mexican border cities); trade through closed crossings, M USD")
+            t.add_column("scenario", no_wrap=True)
+            keys = ["US southwest encounters", "Detentions in Mexico", "Mean people waiting in Mexican border cities",
+                    "Trade through closed crossings"]
+            for head in ("US encounters", "MX detentions", "waiting", "trade blocked"):
+                t.add_column(head, justify="right")
+            for n in names:
+                row = tot[tot["scenario"] == n].set_index("quantity")
+                cells = []
+                for k in keys:
+                    v = row["value"].get(k) if k in row.index else None
+                    dv = row["difference"].get(k) if k in row.index else None
+                    x = v if n == baseline else dv
+                    if x is None or x != x:
+                        cells.append("n/a")
+                    elif k.startswith("Trade"):
+                        cells.append(f"{'+' if n != baseline and x > 0 else ''}{x / 1e6:,.1f} M$")
+                    else:
+                        cells.append(f"{x:,.0f}" if n == baseline else f"{x:+,.0f}")
+                t.add_row(n, *cells)
+            console.print(t)
+    console.print(f"report in {out / 'report.html'}; runs in {out}/<scenario>/")
+
+
+def _day(x) -> str:
+    return str(x)[:10]
+
+
+@app.command()
+@friendly
+def metrics(
+    scenario: str = typer.Argument("us-mexico", help="bundled scenario name or path to a YAML file"),
+    set_: List[str] = typer.Option([], "--set", help="override a field: dotted.path=value (repeatable)"),
+):
+    """List the metrics a run records (what a rule's condition may watch), one a line."""
+    from .policies import metric_names
+    from .scenario import load
+    for name in metric_names(load(scenario, set_)):
+        print(name)
+
+
+@app.command()
+@friendly
 def validate(
     run_dir: Path = typer.Argument(..., help="a run directory (with metrics.parquet)"),
     observed: Optional[Path] = typer.Option(None, "--observed", help="CSV month,series,value (default: bundled)"),
@@ -245,6 +331,57 @@ def sensitivity(
     _run_batch(s, f"{s.sc.name} {s.method}", quiet, client=scheduler, out_dir=out, workers=workers)
     s.render(console)
     console.print(f"results in {out}/ (sensitivity.csv, sensitivity.png, samples.csv)")
+
+
+@app.command()
+@friendly
+def calibrate(
+    scenario: str = typer.Argument("us-mexico", help="bundled scenario name or path to a YAML file"),
+    observed: Optional[Path] = typer.Option(None, "--observed", help="CSV month,series,value (default: bundled monthly.csv)"),
+    trials: int = typer.Option(50, "--trials", "-n", help="trials in the study in all (a rerun with more resumes it)"),
+    out: Path = typer.Option(..., "--out", "-o", help="output directory: study.journal, best.yaml, fit.json, report.md"),
+    scale: Optional[float] = typer.Option(20.0, help="people per agent in the fitting runs"),
+    workers: int = typer.Option(2, "--workers", "-w", help="local dask worker processes (0: run in this process)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask scheduler address, e.g. tcp://127.0.0.1:8786"),
+    seed: int = typer.Option(0, help="seed of the sampler (the simulations use the scenario's seed)"),
+    train: str = typer.Option("2022-10:2023-09", "--train", help="training months START:END"),
+    validation: str = typer.Option("2023-10:2023-12", "--validation", help="validation months START:END (reported, never fitted)"),
+    params: List[str] = typer.Option([], "--params", help="PATH=LOW:HIGH[:log|:int] to fit, repeatable; "
+                                     "{A|B} and * select list items sharing one value (default: the built-in set)"),
+    batch: int = typer.Option(8, "--batch", help="trials asked per batch (fixed: results do not depend on --workers)"),
+    ratio_iterations: int = typer.Option(3, "--ratio-iterations", help="ratio-scaling passes of the base rates before and after the study"),
+    fit_bases: bool = typer.Option(True, "--fit-bases/--no-fit-bases", help="fit base departure rates by ratio scaling"),
+    defaults: Optional[Path] = typer.Option(None, "--defaults", help="also write the fitted values as a defaults file "
+                                            "for a scenario builder, e.g. src/corridor/data/calibration/us-mexico.fit.yaml"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Fit uncertain parameters to observed data (optuna on dask): best.yaml, fit.json and report.md in --out."""
+    from .calibrate import TERM_LABELS, calibrate as run_calibration
+    if workers < 0:
+        raise InputError(f"--workers {workers}: must be 0 (in this process) or more")
+    log = (lambda s: None) if quiet else (lambda s: err_console.print(s, highlight=False))
+    res = run_calibration(scenario, observed=observed, trials=trials, out=out, scale=scale, workers=workers,
+                          scheduler=scheduler, seed=seed, train=train, validation=validation, params=params or None,
+                          batch=batch, ratio_iterations=ratio_iterations, fit_bases=fit_bases, log=log)
+    fit = res.fit
+    t = Table(title=f"fit of {scenario}: {fit['n_parameters']} parameters, {fit['observations']['total']} observed numbers")
+    t.add_column("figure")
+    for w in ("train", "validation", "full"):
+        if fit.get(w):
+            t.add_column(f"{w}\n{fit[w]['window']}", justify="right")
+    for k, label in TERM_LABELS.items():
+        t.add_row(label, *[("–" if fit[w]["terms"].get(k) is None else f"{fit[w]['terms'][k]:.2f}")
+                           for w in ("train", "validation", "full") if fit.get(w)])
+    console.print(t)
+    console.print(f"results in {res.out}/ (best.yaml, fit.json, report.md, study.journal)", highlight=False)
+    if defaults is not None:
+        import shlex
+        from .calibrate import defaults_text
+        from .results import _atomic_write
+        command = shlex.join(["corridor", *sys.argv[1:]])
+        text = defaults_text(fit, command, Path(str(scenario)).stem)
+        _atomic_write(defaults, lambda p: p.write_text(text, encoding="utf-8"))
+        console.print(f"fitted defaults in {defaults}", highlight=False)
 
 
 def main():  # pragma: no cover
