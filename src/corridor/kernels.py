@@ -64,6 +64,19 @@ def _draw_target(net, nat, u):
 
 # --------------------------------------------------------------------------- departures
 
+@njit(inline="always", cache=True)
+def person_key(day, cohort, k):
+    """A person's random-number identity: the k-th to leave on `day` in `cohort` (a nationality, or
+    1000 + a caravan). Two scenarios give the same person the same draws even when earlier
+    differences changed how many others were created (common random numbers)."""
+    return R.mix64((np.uint64(day) << np.uint64(40)) ^ (np.uint64(cohort) << np.uint64(24)) ^ np.uint64(k))
+
+
+@njit(inline="always", cache=True)
+def _group_key(g):
+    return R.mix64(np.uint64(0xCA7A7A) + np.uint64(g))
+
+
 @njit(cache=True)
 def departures(ag, n0, net, counts, parole_counts, group_of_nat, key, day):
     """Create today's departers at their origins (serial: creation order fixes agent identities).
@@ -73,6 +86,8 @@ def departures(ag, n0, net, counts, parole_counts, group_of_nat, key, day):
     """
     i = n0
     for nat in range(counts.shape[0]):
+        for k in range(parole_counts[nat] + counts[nat]):
+            ag.uid[i + k] = person_key(day, nat, k)
         for _ in range(parole_counts[nat]):
             ag.nat[i] = nat
             ag.status[i] = PAROLED
@@ -91,13 +106,13 @@ def departures(ag, n0, net, counts, parole_counts, group_of_nat, key, day):
 def _spawn(ag, i, nat, net, key, day, group):
     lo = net.nat_origin_start[nat]
     hi = net.nat_origin_start[nat + 1]
-    k = _draw_cum(net.nat_origin_cum, lo, hi, R.uniform(key, R.S_ORIGIN, i))
+    k = _draw_cum(net.nat_origin_cum, lo, hi, R.uniform(key, R.S_ORIGIN, ag.uid[i]))
     ag.nat[i] = nat
     ag.status[i] = IN_TRANSIT
     ag.place[i] = net.nat_origin_place[k]
     ag.leg[i] = -1
     ag.timer[i] = 0
-    ag.target[i] = _draw_target(net, nat, R.uniform(key, R.S_TARGET, i))
+    ag.target[i] = _draw_target(net, nat, R.uniform(key, R.S_TARGET, ag.uid[i]))
     ag.attempts[i] = 0
     ag.flags[i] = 0
     ag.group[i] = group
@@ -109,7 +124,8 @@ def caravan(ag, n0, net, size, origin, target, nat_cum, group, cohesion_day, key
     """A caravan: `size` agents leave `origin` together, one group id, one target."""
     for j in range(size):
         i = n0 + j
-        u = R.uniform(key, R.S_NATDRAW, i)
+        ag.uid[i] = person_key(day, 1000 + group, j)
+        u = R.uniform(key, R.S_NATDRAW, ag.uid[i])
         nat = 0
         for k in range(nat_cum.shape[0]):
             if u < nat_cum[k]:
@@ -143,21 +159,22 @@ def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, row, 
             if ag.timer[i] <= 0:
                 nat = ag.nat[i]
                 olo = net.nat_origin_start[nat]
-                k = _draw_cum(net.nat_origin_cum, olo, net.nat_origin_start[nat + 1], R.uniform(key, R.S_ORIGIN, i))
+                k = _draw_cum(net.nat_origin_cum, olo, net.nat_origin_start[nat + 1], R.uniform(key, R.S_ORIGIN, ag.uid[i]))
                 ag.status[i] = IN_TRANSIT
                 ag.place[i] = net.nat_origin_place[k]
                 ag.leg[i] = -1
                 ag.timer[i] = 0
-                ag.target[i] = _draw_target(net, nat, R.uniform(key, R.S_TARGET, i))
+                ag.target[i] = _draw_target(net, nat, R.uniform(key, R.S_TARGET, ag.uid[i]))
                 ag.since[i] = d
             continue
         if st != IN_TRANSIT:
             continue
         g = ag.group[i]
-        if g > 0 and R.uniform(key, R.S_COHESION, i) >= cohesion[g]:
+        if g > 0 and R.uniform(key, R.S_COHESION, ag.uid[i]) >= cohesion[g]:
             ag.group[i] = 0
             g = 0
-        ag.flags[i] &= ~F_INSPECT
+        if ag.flags[i] & F_INSPECT:
+            ag.flags[i] &= ~F_INSPECT
         if ag.leg[i] >= 0:                       # on a leg
             ag.timer[i] -= 1
             if ag.timer[i] > 0:
@@ -171,7 +188,7 @@ def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, row, 
                 ag.since[i] = d
                 ag.flags[i] = 0
                 continue
-            rk = np.uint64(1 << 40) + np.uint64(g) if g > 0 else np.uint64(i)
+            rk = _group_key(g) if g > 0 else ag.uid[i]
             ag.timer[i] = R.exp_days(net.place_dwell[p], R.uniform(key, R.S_DWELL, rk)) if net.place_dwell[p] > 0 else 0
             if ag.timer[i] > 0:
                 continue
@@ -186,7 +203,7 @@ def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, row, 
             ag.since[i] = d
             ag.flags[i] = 0
             continue
-        ak = np.uint64(1 << 40) + np.uint64(g) if g > 0 else np.uint64(i)
+        ak = _group_key(g) if g > 0 else ag.uid[i]
         e = _choose_leg(net, lv, d, route, ag.nat[i], u_here, t, g > 0, R.uniform(key, R.S_ROUTE, ak))
         if e < 0:
             continue                             # nowhere open today: wait and try again
@@ -323,12 +340,12 @@ def _inspections_chunk(ag, active, net, lv, d, key, group_size, leak, full_size,
             g = ag.group[i]
             if g > 0:
                 p *= 1.0 - leak * min(1.0, group_size[g] / full_size)
-            if R.uniform(key, R.S_INSPECT, i) < p:
+            if R.uniform(key, R.S_INSPECT, ag.uid[i]) < p:
                 ag.status[i] = DETAINED_MEXICO
                 ag.leg[i] = -1
                 ag.group[i] = 0
                 ag.since[i] = d
-                ag.timer[i] = R.exp_days(detention_days, R.uniform(key, R.S_MXTIMER, i))
+                ag.timer[i] = R.exp_days(detention_days, R.uniform(key, R.S_MXTIMER, ag.uid[i]))
                 row[o[O_MXDET]] += 1
                 row[o[O_MXDET_NAT] + ag.nat[i]] += 1
         elif st == DETAINED_MEXICO:
@@ -336,16 +353,16 @@ def _inspections_chunk(ag, active, net, lv, d, key, group_size, leak, full_size,
             if ag.timer[i] > 0:
                 continue
             nat = ag.nat[i]
-            u = R.uniform(key, R.S_MXOUT, i)
+            u = R.uniform(key, R.S_MXOUT, ag.uid[i])
             if u < net.nat_deport[nat]:
                 row[o[O_DEPORT]] += 1
                 row[o[O_BAD] + nat] += 1
                 _home(ag, i, d)
-            elif R.uniform(key, R.S_MXOUT + 100, i) < lv.return_south[d]:
+            elif R.uniform(key, R.S_MXOUT + 100, ag.uid[i]) < lv.return_south[d]:
                 row[o[O_SOUTH]] += 1
                 ag.status[i] = IN_TRANSIT
                 ag.place[i] = net.south_place
-                ag.timer[i] = R.exp_days(net.place_dwell[net.south_place], R.uniform(key, R.S_DWELL, i))
+                ag.timer[i] = R.exp_days(net.place_dwell[net.south_place], R.uniform(key, R.S_DWELL, ag.uid[i]))
                 ag.since[i] = d
             else:
                 ag.status[i] = IN_TRANSIT
@@ -386,7 +403,7 @@ def _border_arrivals_chunk(ag, active, lv, d, key, seekers_share, row, o, lo, hi
         if ag.status[i] != WAITING_BORDER or (ag.flags[i] & F_DECIDED):
             continue
         ag.flags[i] |= F_DECIDED
-        if R.uniform(key, R.S_SEEK, i) < seekers_share:
+        if R.uniform(key, R.S_SEEK, ag.uid[i]) < seekers_share:
             ag.flags[i] |= F_SEEKER
             row[o[O_SEEKER_IN] + ag.place[i]] += 1
 
@@ -402,19 +419,23 @@ def border(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, gi
 
 @njit(cache=True)
 def _border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, row, o, lo, hi):
+    # One draw per person per day, split into exclusive outcomes (give up | slot or cross | wait);
+    # the rescaled remainder of the same draw picks the crossing, so every outcome keeps its odds.
     appointments_exist = lv.appointments[d] > 0
     for j in range(lo, hi):
         i = active[j]
         if ag.status[i] != WAITING_BORDER:
             continue
         city = ag.place[i]
-        if R.uniform(key, R.S_GIVEUP, i) < give_up:
+        u = R.uniform(key, R.S_CROSS, ag.uid[i])
+        if u < give_up:
             _to_sink(ag, i, GAVE_UP, d, row, o)
             row[o[O_GIVEUP]] += 1
             continue
+        v = (u - give_up) / (1.0 - give_up)
         if ag.flags[i] & F_SEEKER:
-            if appointments_exist and R.uniform(key, R.S_SLOT, i) < p_slot[city]:
-                port = _pick_port(net, lv, d, city, R.uniform(key, R.S_PORT, i), True)
+            if appointments_exist and v < p_slot[city]:
+                port = _pick_port(net, lv, d, city, v / p_slot[city], True)
                 if port >= 0:
                     ag.status[i] = CROSSING
                     ag.leg[i] = port
@@ -423,17 +444,18 @@ def _border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_sh
             if d - ag.since[i] > patience or not appointments_exist:
                 ag.flags[i] &= ~F_SEEKER
             continue
-        if R.uniform(key, R.S_CROSS, i) >= hazard:
+        if v >= hazard:
             continue
+        w = v / hazard
         crossing = -1
-        if R.uniform(key, R.S_PORT + 100, i) < port_share:
-            crossing = _pick_port(net, lv, d, city, R.uniform(key, R.S_PORT, i), False)
+        if w < port_share:
+            crossing = _pick_port(net, lv, d, city, w / port_share, False)
         if crossing < 0:
             bp = net.city_bp[city]
             if bp >= 0 and not lv.closed[d, bp]:
                 crossing = bp
             else:
-                crossing = _pick_port(net, lv, d, city, R.uniform(key, R.S_PORT, i), False)
+                crossing = _pick_port(net, lv, d, city, w, False)
         if crossing >= 0:
             ag.status[i] = CROSSING
             ag.leg[i] = crossing
@@ -486,7 +508,7 @@ def _encounter_chunk(ag, active, net, lv, d, key, p_accept, restricted_factor, r
         nat = ag.nat[i]
         s = net.crossing_sector[x]
         if net.crossing_kind[x] == 2:                     # between ports: Border Patrol
-            if R.uniform(key, R.S_GOTAWAY, i) < net.sector_gotaway[s]:
+            if R.uniform(key, R.S_GOTAWAY, ag.uid[i]) < net.sector_gotaway[s]:
                 row[o[O_GOTAWAY]] += 1
                 row[o[O_GOOD] + nat] += 1
                 _to_sink(ag, i, EVADED, d, row, o)
@@ -508,7 +530,7 @@ def _encounter_chunk(ag, active, net, lv, d, key, p_accept, restricted_factor, r
             row[o[O_GOOD] + nat] += 1
             _to_sink(ag, i, RELEASED_US, d, row, o)
             continue
-        out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, i), R.uniform(key, R.S_ACCEPT, i),
+        out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, ag.uid[i]), R.uniform(key, R.S_ACCEPT, ag.uid[i]),
                       p_accept, restricted_factor, row, o)
         _apply_outcome(ag, i, out, net.crossing_city[x], d, nat, row, o)
 
@@ -599,12 +621,12 @@ def _custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept,
         city = ag.place[i]
         if d - ag.since[i] < min_days:
             continue                                   # still being processed
-        if R.uniform(key, R.S_PROCESS, i) < p_process[s]:
+        if R.uniform(key, R.S_PROCESS, ag.uid[i]) < p_process[s]:
             row[o[O_PROCESSED]] += 1
-            out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, i), R.uniform(key, R.S_ACCEPT, i),
+            out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, ag.uid[i]), R.uniform(key, R.S_ACCEPT, ag.uid[i]),
                           p_accept, restricted_factor, row, o)
             _apply_outcome(ag, i, out, city, d, nat, row, o)
-        elif R.uniform(key, R.S_OVERFLOW, i) < p_overflow[s]:
+        elif R.uniform(key, R.S_OVERFLOW, ag.uid[i]) < p_overflow[s]:
             row[o[O_OVERFLOW]] += 1
             _apply_outcome(ag, i, OUT_RELEASE, city, d, nat, row, o)
 
@@ -627,7 +649,7 @@ def _removals_chunk(ag, active, d, key, p_flight, max_days, row, o, lo, hi):
         if ag.status[i] != ICE_DETENTION:
             continue
         nat = ag.nat[i]
-        if R.uniform(key, R.S_FLIGHT, i) < p_flight[nat]:
+        if R.uniform(key, R.S_FLIGHT, ag.uid[i]) < p_flight[nat]:
             row[o[O_REMOVALS]] += 1
             row[o[O_BAD] + nat] += 1
             _home(ag, i, d)
@@ -655,7 +677,7 @@ def _retries_chunk(ag, active, d, key, retry_return, retry_removal, regroup_days
         if ag.timer[i] != -1:
             continue
         st = ag.status[i]
-        u = R.uniform(key, R.S_RETRY, i)
+        u = R.uniform(key, R.S_RETRY, ag.uid[i])
         if st == WAITING_BORDER:
             if u < retry_return:
                 ag.timer[i] = 0
@@ -664,7 +686,7 @@ def _retries_chunk(ag, active, d, key, retry_return, retry_removal, regroup_days
                 _to_sink(ag, i, GAVE_UP, d, row, o)
         elif st == REGROUPING:
             if u < retry_removal:
-                ag.timer[i] = R.exp_days(regroup_days, R.uniform(key, R.S_REGROUP, i))
+                ag.timer[i] = R.exp_days(regroup_days, R.uniform(key, R.S_REGROUP, ag.uid[i]))
             else:
                 ag.timer[i] = 0
                 _to_sink(ag, i, REMOVED, d, row, o)

@@ -2,7 +2,7 @@
 
 Rows are never deleted or reordered: an agent's row index is its identity (and its random-number
 counter). Agents that finish (released, removed, gave up, ...) keep their row but leave the
-`active` index list, so they cost no more work. About 17 bytes per agent.
+`active` index list, so they cost no more work. 25 bytes per agent.
 """
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ F_APPT = np.uint8(2)       # holds an appointment (crossing at a port today)
 F_INSPECT = np.uint8(4)    # started an inspected leg today
 F_DECIDED = np.uint8(8)    # has chosen between waiting for an appointment and crossing
 
-Agents = namedtuple("Agents", "nat status place leg timer target attempts flags group since")
+Agents = namedtuple("Agents", "nat status place leg timer target attempts flags group since uid")
 
 _FIELDS = (
     ("nat", np.int8), ("status", np.int8), ("place", np.int16), ("leg", np.int16), ("timer", np.int16),
     ("target", np.int8), ("attempts", np.int8), ("flags", np.uint8), ("group", np.int32), ("since", np.int16),
+    ("uid", np.uint64),   # random-number identity (kernels.person_key), stable across scenarios
 )
 BYTES_PER_AGENT = sum(np.dtype(t).itemsize for _, t in _FIELDS)
 
