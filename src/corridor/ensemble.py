@@ -12,14 +12,22 @@ numbers do the rest. Quantiles are taken over runs in index order.
 
 Layout of DIR:
     runs/run=<k>/part.parquet   date, metric, value of run k (hive-partitioned: read DIR/runs as a dataset)
-    runs/run=<k>/_run.json       its seed, parameters, identity and run info; written last, so its presence
-                                (with a matching identity) is what marks run k finished. Both files are
-                                written to a temporary name and renamed: a half-written file is never read.
+    runs/run=<k>/_run.json      its seed, parameters, identity, engine fingerprint, timings (wall, CPU) and
+                                run info; written last, so its presence (with a matching identity) is what
+                                marks run k finished. Both files are written to a temporary name and renamed:
+                                a half-written file is never read. (The leading _ keeps dataset readers such
+                                as pyarrow and pandas from taking it for data.)
     quantiles.parquet           date, metric, q05, q25, q50, q75, q95 over the runs
     run_totals.csv              per run: seed, parameters, totals of the main flows
     ensemble.json               settings, seeds, timings
 An interrupted ensemble, run again with the same settings and DIR, executes only the missing runs. A DIR
-made with other settings is refused (its runs would be mixed with the new ones).
+made with other settings, or by other engine code, is refused (its runs would be mixed with the new ones).
+
+Clusters. Everything a run needs travels in its task (the scenario as compressed YAML data), so workers
+need corridor installed (the same engine: a worker with other engine code refuses), not the scenario files.
+Each worker should run one task per process thread (`dask worker --nthreads 1`; NUMBA_NUM_THREADS=1 is set
+in LocalCluster workers and numba is limited to one thread inside each run anyway). For a scheduler on
+this machine, keep it on loopback: `dask scheduler --host 127.0.0.1 --dashboard-address 127.0.0.1:0`.
 
 Workers write their run's files themselves and return a small summary; with a cluster whose workers do not
 share this machine's disk, give an `out_dir` on a shared filesystem.
@@ -245,7 +253,7 @@ def run_one(spec: RunSpec) -> dict:
     from .engine import Simulation
     from .results import write_json, write_metrics
     numba.set_num_threads(1)  # one run per worker thread; parallelism comes from the ensemble
-    t0 = time.perf_counter()
+    started, t0, c0 = time.time(), time.perf_counter(), time.process_time()
     sim = Simulation(spec.scenario(), seed=spec.seed, scale=spec.scale).run()
     df = sim.to_df()
     run_dir = Path(spec.run_dir)
@@ -253,7 +261,8 @@ def run_one(spec: RunSpec) -> dict:
     (run_dir / "_run.json").unlink(missing_ok=True)
     summary = {
         "index": spec.index, "seed": spec.seed, "params": spec.params, "identity": spec.identity, "engine": spec.code,
-        "host": socket.gethostname(), "pid": os.getpid(), "wall_seconds": round(time.perf_counter() - t0, 3),
+        "host": socket.gethostname(), "pid": os.getpid(), "started": round(started, 3),
+        "wall_seconds": round(time.perf_counter() - t0, 3), "cpu_seconds": round(time.process_time() - c0, 3),
         "info": sim.info,
     }
     if spec.summarise is not None:
