@@ -169,8 +169,10 @@ def test_resume_runs_only_missing_runs_and_ignores_partial_files(reference, clie
     again = make().run(client=f"tcp://127.0.0.1:{_free_port()}", out_dir=out)
     assert again.executed == [] and again.skipped == list(range(RUNS))
     # a directory made with other settings is refused, not mixed in
+    before = {f: (out / f).read_bytes() for f in ("ensemble.json", "quantiles.parquet", "run_totals.csv")}
     with pytest.raises(InputError, match="other settings"):
         make(vary={"behaviour.crossing_hazard": (0.3, 0.4)}).run(client=client2, out_dir=out)
+    assert before == {f: (out / f).read_bytes() for f in before}  # refused before touching anything
 
 
 def test_cli_ensemble_writes_quantiles_report_and_summary(reference, tmp_path):

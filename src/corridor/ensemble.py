@@ -406,6 +406,7 @@ class _Batch:
         self.executed: list[int] = []
         self.skipped: list[int] = []
         self.wall_seconds = 0.0
+        self._dir_ok = False
 
     def _identity(self, seed: int, params: dict, extra: Any = None) -> str:
         blob = json.dumps({"raw": self._raw_hash, "seed": seed, "params": sorted(params.items()),
@@ -420,10 +421,12 @@ class _Batch:
                        write_metrics=write_metrics, summarise=summarise, code=engine_fingerprint())
 
     def _execute(self, specs: list[RunSpec], out: Path, client, workers, progress,
-                 connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
-        """Skip finished runs, run the others, raise RunsFailed if any failed on every try."""
+                 connect_timeout: float = CONNECT_TIMEOUT_S, stale: tuple[str, ...] = ()) -> None:
+        """Skip finished runs, run the others, raise RunsFailed if any failed on every try. `stale`: summary
+        files in `out` removed once DIR is known to hold this batch (so a failed batch leaves none behind)."""
         t0 = time.perf_counter()
         self.out_dir = out
+        self._dir_ok = False
         todo, self.results = [], {}
         for s in specs:
             done = read_finished(Path(s.run_dir), s.identity, s.write_metrics)
@@ -433,6 +436,9 @@ class _Batch:
                 todo.append(s)
         self.skipped = sorted(self.results)
         self.executed = sorted(s.index for s in todo)
+        self._dir_ok = True  # DIR holds this batch (or nothing yet): its summary files may be replaced
+        for name in stale:
+            (out / name).unlink(missing_ok=True)
         for s in todo:  # temporary files of writes that were cut off: never results, now litter
             for tmp in Path(s.run_dir).glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
@@ -504,9 +510,11 @@ class Ensemble(_Batch):
         specs = self.specs(out)
         self._quantiles = self._totals = None
         try:
-            self._execute(specs, out, client, workers, progress, connect_timeout)
+            self._execute(specs, out, client, workers, progress, connect_timeout,
+                          stale=("quantiles.parquet", "run_totals.csv"))
         finally:
-            self._write_manifest(out)
+            if self._dir_ok:
+                self._write_manifest(out)
         from .results import _atomic_write
         q = self.quantiles()
         table = _quantile_table(q)

@@ -195,7 +195,8 @@ class Sensitivity(_Batch):
         extra = {"outputs": [o.label for o in self.outputs], "period": [str(d) for d in self.period]}
         specs = [self._spec(out, i, self.base_seed, self.sample_params(i), write_metrics=False,
                             summarise=summarise, extra=extra) for i in range(self.n_runs)]
-        self._execute(specs, out, client, workers, progress, connect_timeout)
+        self._execute(specs, out, client, workers, progress, connect_timeout,
+                      stale=("sensitivity.csv", "samples.csv", "sensitivity.png"))
         labels = [o.label for o in self.outputs]
         self.Y = np.array([[self.results[i]["outputs"][l] for l in labels] for i in range(self.n_runs)])
         self.period_used = tuple(self.results[0]["period"])
