@@ -103,3 +103,12 @@ def test_validate_cli_on_a_run(tmp_path):
     bad.write_text("month,series,value\n2023-13,sw_encounters,5\n")
     r = invoke("validate", out, "--observed", bad)
     assert r.exit_code == 2 and "2023-13" in r.output
+
+
+def test_compare_with_runs_draws_bands(tmp_path):
+    out = tmp_path / "cmp"
+    r = invoke("compare", MINI, "--out", out, "--runs", 2, "--workers", 1, "-q")
+    assert r.exit_code == 0, r.output
+    assert (out / "mini" / "ensemble" / "quantiles.parquet").exists()
+    html = (out / "report.html").read_text()
+    assert "Shaded: ensemble 5–95%" in html

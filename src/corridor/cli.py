@@ -122,12 +122,17 @@ def compare(
     seed: Optional[int] = typer.Option(None, help="random seed shared by every run (default: the first scenario's)"),
     scale: Optional[float] = typer.Option(None, help="people per agent (default: each scenario's, 1)"),
     set_: List[str] = typer.Option([], "--set", help="override a field in every scenario: dotted.path=value (repeatable)"),
+    runs: int = typer.Option(1, "--runs", "-n", help="with N > 1, also an ensemble of N seeds per scenario: bands in the report"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="local worker processes for --runs"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask scheduler address for --runs"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Run scenarios with the same seed (common random numbers) and write DIR/report.html comparing them.
 
     Each run goes to DIR/<scenario>/ (metrics.parquet, run.json); the report differences every scenario
-    from `status-quo` when it is among them (else from the first).
+    from `status-quo` when it is among them (else from the first). With --runs N each scenario also gets
+    an ensemble of N seeds (DIR/<scenario>/ensemble/) whose 5-95 % bands are drawn in the report, so a
+    difference between scenarios can be judged against the noise.
     """
     from .engine import Simulation
     from .observed import load_observed
@@ -140,22 +145,31 @@ def compare(
         raise InputError(f"compare: scenario name(s) {', '.join(dup)} given more than once; each run needs its own "
                          f"name (its results go to {out}/<name>/)")
     common_seed = seed if seed is not None else loaded[0].seed
-    runs, notes, world = {}, {}, None
+    runs_, notes, world = {}, {}, None
     for sc in loaded:
         sim = Simulation(sc, seed=common_seed, scale=scale)
         run_with_progress(sim, sc.name, quiet)
         sim.save(out / sc.name)
-        runs[sc.name] = sim.to_df()
+        runs_[sc.name] = sim.to_df()
         notes[sc.name] = sc.notes.get(sc.name) or sc.description or ""
         world = world or sim.world
         if sim.info.get("rule_switches") and not quiet:
             for sw in sim.info["rule_switches"]:
                 console.print(f"  {sc.name}: rule {sw['rule']} {sw['switch']} from {sw['date']}", highlight=False)
-    baseline = "status-quo" if "status-quo" in runs else names[0]
-    write_report(out, runs, world_tables(world), observed=load_observed(),
-                 title=f"corridor: {', '.join(names)}", notes=notes, baseline=baseline)
+    bands = None
+    if runs > 1:
+        from .ensemble import Ensemble
+        bands = {}
+        for given, sc in zip(scenarios, loaded):
+            ens = Ensemble(given, runs=runs, scale=scale, seed=common_seed, overrides=set_)
+            _run_batch(ens, f"{sc.name} ×{runs}", quiet, client=scheduler, out_dir=out / sc.name / "ensemble",
+                       workers=workers)
+            bands[sc.name] = ens.quantiles()
+    baseline = "status-quo" if "status-quo" in runs_ else names[0]
+    write_report(out, runs_, world_tables(world), observed=load_observed(),
+                 title=f"corridor: {', '.join(names)}", notes=notes, baseline=baseline, bands=bands)
     if not quiet:
-        tot = report_totals(runs, baseline=baseline)
+        tot = report_totals(runs_, baseline=baseline)
         if len(tot):
             lo, hi = tot["start"].iloc[0], tot["end"].iloc[0]
             t = Table(title=f"{_day(lo)} .. {_day(hi)}: {baseline}, and each scenario's difference from it",
