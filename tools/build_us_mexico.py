@@ -83,6 +83,73 @@ def _num(s: str) -> float:
 
 F = Facts()
 
+# ============================================================================ fitted values
+
+FIT_FILE = DATA / "calibration" / "us-mexico.fit.yaml"
+FIT: dict[str, tuple[object, str]] = {}   # dotted path -> (value, "fitted: how, date, objective")
+FIT_USED: set[str] = set()
+FIT_META: dict = {}                          # the fit file's header: command, figures, training window
+
+
+def load_fit(path: Path) -> dict[str, tuple[object, str]]:
+    """Fitted values written by `corridor calibrate ... --defaults FILE`: each replaces the builder's initial guess
+    and is marked `# fitted: <how, date, objective>` in the YAML."""
+    if not path.exists():
+        return {}
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        date, objective, values = doc["date"], doc["objective"], doc["values"]
+    except (KeyError, TypeError):
+        sys.exit(f"{path}: expected keys date, objective, values (written by `corridor calibrate --defaults`)")
+    rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    FIT_META.update({k: v for k, v in doc.items() if k != "values"})
+    out = {}
+    for key, v in values.items():
+        out[key] = (v["value"], f"fitted: {v['how']}, {date}, training objective {objective} ({rel})")
+    return out
+
+
+FIT.update(load_fit(FIT_FILE))
+
+
+def fit_items(items: list[dict], list_key: str) -> None:
+    """Put the fitted values of list items (nationalities.<name>...., sectors.<name>....) into the items."""
+    for key, (value, _) in FIT.items():
+        parts = key.split(".")
+        if parts[0] != list_key:
+            continue
+        item = next((x for x in items if x.get("name", x.get("id")) == parts[1]), None)
+        if item is None or len(parts) < 3:
+            sys.exit(f"{FIT_FILE}: fitted value {key!r} names no {list_key} item")
+        node = item
+        for part in parts[2:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        FIT_USED.add(key)
+        field = ".".join(parts[2:])
+        if isinstance(item.get("source"), str) and f"; {field}: " in item["source"]:   # say so in its provenance
+            item["source"] = item["source"].replace(f"; {field}: ", f"; {field}: fitted (marked `# fitted:`); before "
+                                                                    "fitting: ", 1)
+
+
+def fitted_item_lines(it: dict, list_key: str) -> list[str]:
+    """item_lines, with `# fitted: ...` on the line of every fitted value of the item."""
+    lines = item_lines(it)
+    name = it.get("name", it.get("id"))
+    for key, (_, note) in FIT.items():
+        parts = key.split(".")
+        if parts[:2] != [list_key, name]:
+            continue
+        i, indent = 0, -1
+        for part in parts[2:]:
+            pat = re.compile(r"^(\s*)(- )?" + re.escape(part) + r":")
+            i = next((j for j in range(i, len(lines)) if (m := pat.match(lines[j])) and len(m.group(1)) > indent), None)
+            if i is None:
+                sys.exit(f"{FIT_FILE}: fitted value {key!r}: no line for {part!r} in the {list_key} item {name!r}")
+            indent = len(pat.match(lines[i]).group(1))
+        lines[i] += f"  # {note}"
+    return lines
+
 # exchange rates (assumed, 2022-2023 averages) to convert fares quoted in local currency
 MXN_PER_USD = 17.5
 COP_PER_USD = 4700.0
@@ -829,6 +896,8 @@ for s in SECTORS.sector:
                    f"encounters): Oct 2022 {GOT_A:.2f}, Oct-mid Dec 2023 {GOT_B:.2f} ({c_g}; observed/monthly.csv), "
                    "mean")})
 
+fit_items(SECTOR_ITEMS, "sectors")
+
 # ============================================================================ nationalities
 
 DETAIL = pd.read_csv(OBS / "cbp_sw_encounters_monthly_state_citizenship_detail.csv")
@@ -1024,7 +1093,8 @@ for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
         "source": "; ".join([
             f"origins: {osrc}",
             "border_cities: derived (rule in the comment above `nationalities:`)",
-            f"departures.base_per_day: initial guess, to be fitted: FY2023 SW encounters {enc:,.0f}"
+            ("departures: fitted where marked `# fitted:`; base_per_day started from" if FIT else
+             "departures.base_per_day: initial guess, to be fitted:") + f" FY2023 SW encounters {enc:,.0f}"
             f"{' (incl. folded labels)' if key == 'OTHER' else ''} x 0.8 / 365 (rule above)",
             t42note,
             f"title8_removal: assumed {t8} (" + ("Mexicans and Central Americans dominate removals: "
@@ -1038,6 +1108,8 @@ for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
                                            else "derived, 'others' rule above"),
         ])}
     NAT_ITEMS.append(item)
+
+fit_items(NAT_ITEMS, "nationalities")
 
 # ============================================================================ policies
 
@@ -1188,7 +1260,7 @@ def build() -> str:
 
     L += ["# ============================================================== sectors", "sectors:"]
     for it in SECTOR_ITEMS:
-        L += item_lines(it)
+        L += fitted_item_lines(it, "sectors")
     L.append("")
 
     L += ["# ============================================================== nationalities",
@@ -1204,9 +1276,13 @@ def build() -> str:
                  "row); " + T42_ROWS + ".", 0)
     L += comment("mexico_detention_deport, Northern Triangle (0.4): " + DEPORT_NTCA_SRC + ". Others (0.05): "
                  + DEPORT_OTHER_SRC + ".", 0)
+    if FIT:
+        L += comment("Values marked `# fitted:` replace these initial guesses: they come from "
+                     f"{FIT_FILE.relative_to(ROOT)} (written by `corridor calibrate --defaults`; its header gives the "
+                     "command, the fit figures and the number of parameters against observations).", 0)
     L += ["nationalities:"]
     for it in NAT_ITEMS:
-        L += item_lines(it)
+        L += fitted_item_lines(it, "nationalities")
     L.append("")
 
     L += policies_lines()
@@ -1330,6 +1406,14 @@ def policies_lines() -> list[str]:
     return L
 
 
+def v_before(k: str, B: list[tuple]) -> str:
+    v = next(v for kk, v, _ in B if kk == k)
+    if v is None:
+        from corridor.scenario import Behaviour  # the schema default
+        v = Behaviour.model_fields[k].default
+    return str(v)
+
+
 def behaviour_lines() -> list[str]:
     B = [
         ("perceived_chance_days", 21.0, "schema default (assumed)"),
@@ -1362,7 +1446,15 @@ def behaviour_lines() -> list[str]:
     ]
     L = ["# ============================================================== behaviour",
          "# Schema defaults, written out so each value's status is visible; none is measured directly.", "behaviour:"]
+    known = {k for k, _, _ in B}
+    for key in FIT:
+        if key.startswith("behaviour.") and key.split(".", 1)[1] not in known:
+            B.append((key.split(".", 1)[1], None, "schema default"))
     for k, v, c in B:
+        if f"behaviour.{k}" in FIT:
+            v, note = FIT[f"behaviour.{k}"]
+            FIT_USED.add(f"behaviour.{k}")
+            c = f"{note}; before fitting {v_before(k, B)}: {c}"
         L.append(f"  {k}: {v}  # {c}")
     L.append("")
     return L
@@ -1402,10 +1494,19 @@ def notes_lines() -> list[str]:
         "The bundled baseline for the US-Mexico corridor, Oct 2022 - Dec 2024 (data to Dec 2023; 2024 is a forecast "
         f"from the 2024 policy events). {len(PLACE_SPECS)} places, {len(LEGS)} legs, {len(CROSSINGS)} crossings, 9 "
         f"sectors, {len(NAT_ITEMS)} nationalities, built by tools/build_us_mexico.py from the bundled observed data "
-        "and facts tables; every item cites its source. Fitted later (initial guesses here): departures per "
-        "nationality (FY2023 encounters x 0.8 / 365), detection at Mexican inspection points (bus 0.10, train "
-        "0.05, truck 0.03, foot 0.05 per passage, about 0.2-0.35 cumulative across Mexico), Title 42 expulsion shares, "
-        "Tapachula's dwell time and Border Patrol processing capacity. Assumed: origin weights within a nationality, "
+        "and facts tables; every item cites its source. " + (
+            f"Fitted to the observed data of {FIT_META.get('figures', {}).get('train', {}).get('window', 'the training months')} "
+            f"({len(FIT)} values marked `# fitted:`, from "
+            "src/corridor/data/calibration/us-mexico.fit.yaml): departures per nationality (base rate, trend, "
+            "seasonality, response to the perceived chance of entry) and shared behaviour (crossing, waiting for "
+            "appointments, retries, news delay, detection scale). Still initial guesses: detection at each Mexican "
+            "inspection point before the fitted detection scale (bus 0.10, train 0.05, truck 0.03, foot 0.05 per "
+            "passage), Title 42 expulsion shares, Tapachula's dwell time and Border Patrol processing capacity. "
+            if FIT else
+            "Fitted later (initial guesses here): departures per "
+            "nationality (FY2023 encounters x 0.8 / 365), detection at Mexican inspection points (bus 0.10, train "
+            "0.05, truck 0.03, foot 0.05 per passage, about 0.2-0.35 cumulative across Mexico), Title 42 expulsion "
+            "shares, Tapachula's dwell time and Border Patrol processing capacity. ") + "Assumed: origin weights within a nationality, "
         "the split of Tucson's flows between Nogales and Sonoyta, speeds by mode, bus/truck/air costs per km, port "
         "redeployment capacities, and the split of CBP One slots over ports. Main caveats: holding capacity mixes "
         "definitions (10,000-22,700 border-wide; here 22,700 implied in Dec 2023); the Haiti-Managua charters "
@@ -1427,6 +1528,14 @@ def check(text: str) -> None:
     from corridor import scenario as S  # noqa: E402
     data = yaml.safe_load(text)
     sc = S.Scenario.model_validate(data)
+    unused = sorted(set(FIT) - FIT_USED)
+    if unused:
+        sys.exit(f"{FIT_FILE}: the builder has no place for fitted value(s) {', '.join(unused)}")
+    raw = yaml.safe_load(text)
+    for key, (value, _) in FIT.items():
+        from corridor.calibrate import get_value  # noqa: E402
+        got = get_value(raw, key)
+        assert got == value, f"fitted {key}: {value!r} in {FIT_FILE}, {got!r} in the YAML"
     # every leg's source names its basis
     for it in LEGS + CROSSINGS + SECTOR_ITEMS + NAT_ITEMS:
         assert it.get("source"), it

@@ -93,6 +93,13 @@ class ValidationResult:
             f"nationality shares: mean absolute error {_pp(s['nationality_share_mae_pp'])} "
             f"over the top {len(s['nationality_share_top'])} observed nationalities"
         )
+        skipped = s.get("series_not_in_run") or []
+        if skipped:
+            console.print(
+                f"[yellow]skipped {len(skipped)} series of the file that the run does not produce:[/] "
+                f"{_listing(pd.Series(skipped), limit=12)}",
+                highlight=False,
+            )
 
 
 def compare(
@@ -145,6 +152,8 @@ def compare(
     lookup = dict(zip(zip(observed["series"], observed["month"]), observed["value"].astype(float)))
     scores = {name: _score(name, group, lookup) for name, group in pairs.groupby("series", sort=True)}
     summary = _summary(scores, pairs, run_label, observed_label, (start, end) if months else None)
+    # Series of the file the run does not produce are skipped, and said so: a misspelt name must not pass unseen.
+    summary["series_not_in_run"] = sorted(set(observed["series"]) - set(model["series"]))
     return ValidationResult(series=scores, summary=summary, pairs=pairs)
 
 

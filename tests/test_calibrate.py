@@ -1,0 +1,169 @@
+"""Calibration: the same seed and trials give the same parameters, an interrupted study resumes, bad input is refused.
+
+All on tests/data/mini.yaml at a small scale, with a handful of trials (these tests check the machinery,
+not the quality of a fit).
+"""
+from __future__ import annotations
+
+import json
+
+import optuna
+import pytest
+from typer.testing import CliRunner
+
+import corridor.calibrate as cal
+from corridor.cli import app
+from corridor.errors import InputError
+from corridor.scenario import load
+
+MINI = "tests/data/mini.yaml"
+# Most tests fit the shared parameters only (one run per trial); one covers the ratio scaling of base rates.
+FAST = dict(scale=10.0, workers=0, seed=7, batch=2, ratio_iterations=1, fit_bases=False)
+PARAMS = ["behaviour.crossing_hazard=0.05:0.5:log", "behaviour.retry_after_return=0.2:0.9",
+          "nationalities.*.departures.seasonal_peak_month=1:12:int",
+          "nationalities.{Guatemala|Mexico}.departures.elasticity=0:3"]
+
+
+@pytest.fixture(autouse=True)
+def one_numba_thread():
+    """Tiny runs are fastest on one thread (and results do not depend on the thread count)."""
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    """A 5-trial study run from start to end in one call: the reference the other runs must reproduce."""
+    import numba
+    numba.set_num_threads(1)
+    out = tmp_path_factory.mktemp("straight") / "fit"
+    return out, cal.calibrate(MINI, trials=5, out=out, params=PARAMS, **FAST)
+
+
+def trials_of(out) -> list[optuna.trial.FrozenTrial]:
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(out / cal.JOURNAL)))
+    return optuna.load_study(study_name=cal.STUDY_NAME, storage=storage).trials
+
+
+def fingerprint(out) -> list[tuple]:
+    return [(t.number, t.state.name, t.params, t.value) for t in trials_of(out)]
+
+
+def test_same_seed_and_trials_give_the_same_parameters(tmp_path, straight):
+    ref_dir, ref = straight
+    again = cal.calibrate(MINI, trials=5, out=tmp_path / "again", params=PARAMS, **FAST)
+    assert fingerprint(tmp_path / "again") == fingerprint(ref_dir)
+    assert again.best_values == ref.best_values
+    assert len({json.dumps(t.params, sort_keys=True) for t in trials_of(ref_dir)}) == 5   # it did search
+    other = cal.calibrate(MINI, trials=2, out=tmp_path / "other", params=PARAMS, **{**FAST, "seed": 8})
+    assert trials_of(tmp_path / "other")[1].params != trials_of(ref_dir)[1].params      # trial 0 is the start
+
+
+def test_parallel_workers_give_the_same_parameters_as_one_process(tmp_path, straight):
+    ref_dir, ref = straight
+    dask = cal.calibrate(MINI, trials=5, out=tmp_path / "dask", params=PARAMS, **{**FAST, "workers": 2})
+    assert fingerprint(tmp_path / "dask") == fingerprint(ref_dir)
+    assert dask.best_values == ref.best_values
+
+
+def test_base_rates_by_ratio_scaling_and_the_outputs(tmp_path):
+    res = cal.calibrate(MINI, trials=2, out=tmp_path / "fit", params=PARAMS, **{**FAST, "fit_bases": True})
+    initial = {n.name: n.departures.base_per_day for n in load(MINI).nationalities}
+    assert res.bases != initial and all(v > 0 for v in res.bases.values())
+    # the overlay is a scenario: it loads, extends mini, and carries every fitted value
+    sc = load(tmp_path / "fit" / "best.yaml")
+    assert sc.behaviour.crossing_hazard == pytest.approx(res.best_values["behaviour.crossing_hazard"])
+    assert {n.name: n.departures.base_per_day for n in sc.nationalities} == pytest.approx(res.bases)
+    assert {n.departures.seasonal_peak_month for n in sc.nationalities} == \
+        {res.best_values["nationalities.*.departures.seasonal_peak_month"]}
+    fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    assert fit["n_parameters"] == len(PARAMS) + 2 and fit["observations"]["total"] > fit["n_parameters"]
+    report = (tmp_path / "fit" / "report.md").read_text()
+    assert "parameters fitted" in report and "observed numbers" in report and "Naive baselines" in report
+    text = cal.defaults_text(fit, "corridor calibrate ...", "mini")
+    assert "nationalities.Mexico.departures.base_per_day" in text and "ratio scaling" in text
+
+
+def test_more_trials_resume_the_study_without_recomputing(tmp_path, monkeypatch, straight):
+    out = tmp_path / "fit"
+    cal.calibrate(MINI, trials=3, out=out, params=PARAMS, **FAST)
+    first = trials_of(out)
+    calls = []
+    real = cal.evaluate
+    monkeypatch.setattr(cal, "evaluate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cal.calibrate(MINI, trials=5, out=out, params=PARAMS, **FAST)
+    after = trials_of(out)
+    assert len(calls) == 2 and len(after) == 5
+    for t0, t1 in zip(first, after):    # trials already told are kept as they were
+        assert (t0.params, t0.value, t0.datetime_complete) == (t1.params, t1.value, t1.datetime_complete)
+    assert fingerprint(out) == fingerprint(straight[0])
+
+
+def test_an_interrupted_study_resumes_where_it_stopped(tmp_path, monkeypatch, straight):
+    out = tmp_path / "fit"
+    real = cal.evaluate
+    calls = []
+
+    def killed_on_fourth(*a, **k):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # as if the process were killed mid-batch
+        return real(*a, **k)
+
+    monkeypatch.setattr(cal, "evaluate", killed_on_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        cal.calibrate(MINI, trials=5, out=out, params=PARAMS, **FAST)
+    states = [t.state.name for t in trials_of(out)]
+    assert states == ["COMPLETE", "COMPLETE", "RUNNING", "RUNNING"]   # batch 2 asked, never told
+    monkeypatch.setattr(cal, "evaluate", real)
+    resumed = cal.calibrate(MINI, trials=5, out=out, params=PARAMS, **FAST)
+    assert fingerprint(out) == fingerprint(straight[0])
+    assert resumed.best_values == straight[1].best_values
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    cal.calibrate(MINI, trials=2, out=tmp_path / "fit", params=PARAMS, **FAST)
+    with pytest.raises(InputError, match="different settings"):
+        cal.calibrate(MINI, trials=3, out=tmp_path / "fit", params=PARAMS[:2], **FAST)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("behaviour.no_such_thing=0:1", "unknown field 'no_such_thing'"),
+    ("nationalities.Atlantis.departures.elasticity=0:1", "no item 'Atlantis'"),
+    ("nationalities.{Mexico|Atlantis}.departures.elasticity=0:1", "no item 'Atlantis'"),
+    ("behaviour.crossing_hazard=0.5:0.1", "LOW < HIGH"),
+    ("behaviour.crossing_hazard=0:2", "not valid"),
+    ("behaviour.crossing_hazard", "PATH=LOW:HIGH"),
+    ("policies.regime=0:1", "not a number"),
+])
+def test_a_bad_parameter_is_an_input_error(tmp_path, spec, message):
+    with pytest.raises(InputError, match=message):
+        cal.calibrate(MINI, trials=1, out=tmp_path / "fit", params=[spec], **FAST)
+
+
+def test_cli_bad_input_exits_2_with_one_clear_line(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["calibrate", MINI, "--trials", "1", "--out", str(tmp_path / "a"), "--workers", "0",
+                              "--params", "behaviour.crossing_hazzard=0:1"])
+    assert res.exit_code == 2 and "crossing_hazzard" in res.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("month,series,value\n2023-01,sw_encounters,lots\n")
+    res = runner.invoke(app, ["calibrate", MINI, "--trials", "1", "--out", str(tmp_path / "b"), "--workers", "0",
+                              "--observed", str(bad)])
+    assert res.exit_code == 2 and "not a number" in res.output
+    res = runner.invoke(app, ["calibrate", MINI, "--trials", "1", "--out", str(tmp_path / "c"), "--workers", "0",
+                              "--train", "2023-09:2023-01"])
+    assert res.exit_code == 2 and "--train" in res.output
+
+
+def test_validate_names_the_series_it_skipped(tmp_path):
+    from corridor.engine import Simulation
+    from corridor.validate import compare
+    df = Simulation.from_scenario(MINI, scale=20).run().to_df()
+    obs = tmp_path / "obs.csv"
+    obs.write_text("month,series,value\n2023-01,sw_encounters,1000\n2023-01,sw_encouters:Mexico,10\n")
+    res = compare(df, obs)
+    assert res.summary["series_not_in_run"] == ["sw_encouters:Mexico"]
