@@ -130,6 +130,22 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
         cal.calibrate(MINI, trials=3, out=tmp_path / "fit", params=PARAMS[:2], **FAST)
 
 
+def test_writing_the_fitted_values_back_keeps_the_study(tmp_path):
+    """The fitted values become the scenario's defaults; rerunning the command on it resumes the same study."""
+    import yaml
+    cal.calibrate(MINI, trials=2, out=tmp_path / "fit", params=PARAMS, **FAST)
+    data = yaml.safe_load(open(MINI))
+    data["behaviour"] = {"crossing_hazard": 0.3, "retry_after_return": 0.7}       # fitted fields: same study
+    fitted = tmp_path / "mini.yaml"
+    fitted.write_text(yaml.safe_dump(data))
+    cal.calibrate(fitted, trials=3, out=tmp_path / "fit", params=PARAMS, **FAST)
+    assert len(trials_of(tmp_path / "fit")) == 3
+    data["behaviour"]["give_up_hazard"] = 0.01                                    # not fitted: another study
+    fitted.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="scenario_sha"):
+        cal.calibrate(fitted, trials=4, out=tmp_path / "fit", params=PARAMS, **FAST)
+
+
 @pytest.mark.parametrize("spec, message", [
     ("behaviour.no_such_thing=0:1", "unknown field 'no_such_thing'"),
     ("nationalities.Atlantis.departures.elasticity=0:1", "no item 'Atlantis'"),

@@ -3,6 +3,7 @@
 
     .venv/bin/python tools/build_us_mexico.py            # writes src/corridor/data/scenarios/us-mexico.yaml
     .venv/bin/python tools/build_us_mexico.py --check    # also prints the derivations it relied on
+    .venv/bin/python tools/build_us_mexico.py --no-fit --out FILE   # the initial guesses, before calibration
 
 Every number in the YAML says where it comes from, in a `source:` field (places, legs, crossings, sectors,
 nationalities) or in a comment (policies, caravans, behaviour):
@@ -109,7 +110,8 @@ def load_fit(path: Path) -> dict[str, tuple[object, str]]:
     return out
 
 
-FIT.update(load_fit(FIT_FILE))
+if "--no-fit" not in sys.argv:   # read before argparse: the items below are built at import
+    FIT.update(load_fit(FIT_FILE))
 
 
 def fit_items(items: list[dict], list_key: str) -> None:
@@ -1606,6 +1608,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="print the derivations")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--no-fit", action="store_true",
+                    help=f"leave out the fitted values ({FIT_FILE.relative_to(ROOT)}): the initial guesses a calibration "
+                         "starts from")
     a = ap.parse_args()
     CHECK = a.check
     text = build()

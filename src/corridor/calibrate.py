@@ -747,7 +747,8 @@ def calibrate(
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = {
-        "scenario": str(path), "scenario_sha": _sha(raw), "observed": str(observed or "bundled monthly.csv"),
+        "scenario": str(path), "scenario_sha": _masked_sha(raw, fitted, nat_names if fit_bases else []),
+        "observed": str(observed or "bundled monthly.csv"),
         "observed_sha": _sha(obs_table.to_dict("list")), "scale": run_scale, "sim_seed": setup.sim_seed, "seed": seed,
         "train": str(train_w), "params": [p.spec() for p in fitted], "batch": batch, "ratio_steps": ratio_steps,
         "fit_bases": fit_bases, "ratio_iterations": ratio_iterations,
@@ -760,14 +761,19 @@ def calibrate(
     if old is None:
         study.set_user_attr("config", config)
         study.set_user_attr("engine_sha", engine)
+        study.set_user_attr("initial_values", initial_values)   # where the study started (the report's "initial")
+        study.set_user_attr("initial_bases", initial_bases)
     elif study.user_attrs.get("engine_sha") != engine:
         log(f"warning: the simulator's code changed since this study began (engine {study.user_attrs.get('engine_sha')}"
             f" -> {engine}); trials already told were computed with the old code")
-    elif old != config:
-        diff = [k for k in config if old.get(k) != config[k]]
+    elif {k: v for k, v in old.items() if k not in INFORMATIVE} != {k: v for k, v in config.items() if k not in INFORMATIVE}:
+        diff = [k for k in config if k not in INFORMATIVE and old.get(k) != config[k]]
         raise InputError(f"{out_dir}: holds a study with different settings ({', '.join(diff)}); "
                          "use another --out or the same settings to resume")
 
+    # a rerun after the fitted values were written back into the scenario: start values are the study's own
+    initial_values = {k: study.user_attrs.get("initial_values", initial_values).get(k, v) for k, v in initial_values.items()}
+    initial_bases = {k: study.user_attrs.get("initial_bases", initial_bases).get(k, v) for k, v in initial_bases.items()}
     client, cluster = (None, None) if workers == 0 and not scheduler else _dask_client(workers, scheduler)
     try:
         # ---- stage 1: base rates by ratio scaling, with the starting behaviour
@@ -825,6 +831,7 @@ def calibrate(
 
     fit = _fit_summary(setup, fitted, best_values, final_bases, initial_values, initial_bases, fit_bases, daily,
                        study, best, config, stage3, time.perf_counter() - t_start)
+    fit["started_from"] = (old or config)["scenario"]   # the scenario file the study's first call was given
     _write_outputs(out_dir, path, raw, fitted, best_values, final_bases if fit_bases else {}, fit)
     return CalibrationResult(out=out_dir, params=fitted, best_values=best_values, bases=final_bases, fit=fit)
 
@@ -965,6 +972,28 @@ def _engine_sha() -> str:
         if f.exists():
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+# Settings recorded but not required to match on resume: the scenario is compared by content (scenario_sha).
+INFORMATIVE = ("scenario", "observed")
+
+
+def _masked_sha(raw: dict, params: list[Param], bases_of: list[str]) -> str:
+    """A fingerprint of the scenario without the values being fitted: writing the fitted values back into the
+    scenario (its new defaults) leaves it the same study, which a rerun of the command resumes."""
+    from .scenario import apply_overrides
+    masked = apply_overrides(raw, {**{path: None for p in params for path in p.paths},
+                                   **{f"nationalities.{n}.{BASE_RATE}": None for n in bases_of}}, source="calibration")
+    return _sha(_without_prose(masked))
+
+
+def _without_prose(x):
+    """The scenario's numbers and structure without its provenance text (sources, notes, description)."""
+    if isinstance(x, dict):
+        return {k: _without_prose(v) for k, v in x.items() if k not in ("source", "notes", "description")}
+    if isinstance(x, list):
+        return [_without_prose(v) for v in x]
+    return x
 
 
 def _sha(obj) -> str:
@@ -1186,8 +1215,8 @@ def render_report(fit: dict) -> str:
         if k != "total":
             L.append(f"- {k}: {v}")
     L += ["", f"Objective (training months only): {fit['objective']}.", "", "## Fit figures", "",
-          "Targets are those of the issue; the last two rows are objective terms without a target (their "
-          "normaliser is shown in brackets).", "",
+          "Targets are those of the issue; rows with a bracketed figure are objective terms without a target "
+          "(the bracket holds their normaliser).", "",
           "| figure | target | train | validation | full period |", "|---|---|---|---|---|"]
     for k in [*ISSUE_TERMS, *[t for t in TERM_LABELS if t not in ISSUE_TERMS]]:
         lab = TERM_LABELS[k]
@@ -1286,6 +1315,7 @@ def defaults_text(fit: dict, command: str, scenario_name: str) -> str:
         "scenario": scenario_name,
         "date": date,
         "command": command,
+        "started_from": fit.get("started_from"),
         "objective": objective,
         "objective_definition": fit["objective"] + f" (over the training months {fit['config']['train']})",
         "parameters_fitted": fit["n_parameters"],
@@ -1297,5 +1327,7 @@ def defaults_text(fit: dict, command: str, scenario_name: str) -> str:
     }
     head = [f"# Fitted defaults of the scenario {scenario_name}, written by `corridor calibrate --defaults` on {date}.",
             "# The scenario's builder merges every value into the generated YAML, marked `# fitted: <how, date, objective>`.",
-            "# Do not edit by hand: rerun the command below (the study resumes from its journal) and rebuild the scenario."]
+            "# Do not edit by hand: rerun the command below (the study resumes from its journal) and rebuild the scenario.",
+            "# A study from scratch starts from `started_from` (for us-mexico: tools/build_us_mexico.py --no-fit --out FILE,",
+            "# the builder's initial guesses), with the same options and a new --out."]
     return "\n".join(head) + "\n" + yaml.safe_dump(_plain(doc), sort_keys=False, allow_unicode=True, width=10_000)
