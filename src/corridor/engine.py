@@ -295,9 +295,6 @@ class _MetricBook:
         self.history: dict[str, list[float]] = {}  # every day, spin-up included, for conditional rules
         self.days_recorded = 0
 
-    def value(self, name: str, d: int) -> float:
-        return self.full[d, self.index[name]]
-
     def record(self, d, tally, o, status, place, waiting, custody_s, capacity, holding, closed, lv, counts,
                chance, n_agents, scale):
         w = self.w

@@ -377,7 +377,7 @@ def _home(ag, i, d):
     ag.group[i] = 0
     ag.since[i] = d
     ag.status[i] = REGROUPING
-    ag.timer[i] = -1  # the caller's retry kernel decides; -1 marks "decide now"
+    ag.timer[i] = -1  # -1 marks "decide now": `retries` decides later today
 
 
 # --------------------------------------------------------------------------- waiting and crossing
@@ -596,7 +596,7 @@ def _apply_outcome(ag, i, out, city, d, nat, row, o):
         ag.leg[i] = -1
         ag.flags[i] = 0
         ag.since[i] = d
-        ag.timer[i] = -1                       # the retry decision is taken in `custody_exit`
+        ag.timer[i] = -1                       # the retry decision is taken in `retries`
 
 
 # --------------------------------------------------------------------------- US custody
