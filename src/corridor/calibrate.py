@@ -951,7 +951,8 @@ def _dask_client(workers: int, scheduler: str | None):
             return Client(scheduler, timeout="20s"), None
         except (OSError, TimeoutError) as err:
             raise InputError(f"--scheduler {scheduler}: cannot connect ({err})") from None
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    # Workers get one Numba thread through `env`; this process's environment is left alone, because Numba
+    # refuses to compile once its thread pool is up if NUMBA_NUM_THREADS has changed since.
     cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"})
     return Client(cluster), cluster
