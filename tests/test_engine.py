@@ -168,3 +168,26 @@ def test_scale_keeps_totals_comparable():
     fine = wide(Simulation.from_scenario(MINI, seed=1, scale=1).run().to_df())
     ratio = coarse["sw_encounters"].sum() / fine["sw_encounters"].sum()
     assert 0.8 < ratio < 1.2
+
+
+def test_bad_news_stops_people_already_on_the_way():
+    """Title 42 expulsions lower the perceived chance: with the en-route response on, some of those already
+    travelling or waiting stop (counted as gave up en route), and fewer reach the US than without it."""
+    def run(rate):
+        return wide(Simulation.from_scenario(MINI, seed=7, overrides={"behaviour.news_quit_rate": rate}).run().to_df())
+    deaf, hearing = run(0.0), run(0.1)
+    assert deaf["gave_up_en_route"].sum() == 0
+    assert hearing["gave_up_en_route"].sum() > 0
+    assert hearing["sw_encounters"].sum() < deaf["sw_encounters"].sum()
+    assert (hearing["population:gave_up"].iloc[-1] > deaf["population:gave_up"].iloc[-1])
+
+
+def test_expelled_people_retry_at_their_own_rate_under_title42():
+    """retry_after_expulsion applies while Title 42 is in force (mini: to 2023-02-14); retry_after_return after."""
+    def run(expulsion):
+        o = {"behaviour.retry_after_expulsion": expulsion, "behaviour.retry_after_return": 0.5}
+        return wide(Simulation.from_scenario(MINI, seed=7, overrides=o).run().to_df())
+    low, high = run(0.05), run(0.95)
+    t42 = slice(pd.Timestamp("2023-01-01").date(), pd.Timestamp("2023-02-14").date())
+    assert high.loc[t42, "repeat_encounters"].sum() > 1.5 * low.loc[t42, "repeat_encounters"].sum()
+    assert high.loc[t42, "population:gave_up"].iloc[-1] < low.loc[t42, "population:gave_up"].iloc[-1]

@@ -1429,8 +1429,13 @@ def behaviour_lines() -> list[str]:
         ("port_presentation_share", 0.03, "schema default (assumed); ~300-400/day presented at ports without an "
                                           "appointment (" + F.cite("us", 104, "Total processed per day at ports") + ")"),
         ("give_up_hazard", 0.002, "schema default (assumed)"),
-        ("retry_after_return", 0.6, "schema default, consistent with ~60% of Title 42 apprehensions having a prior "
-                                    "apprehension (" + F.cite("us", 78, "prior apprehension") + "); to be fitted"),
+        ("retry_after_return", 0.3, "initial guess, to be fitted: Title 8 returns carry a re-entry bar; the repeat "
+                                    "share of encounters fell to 11% after Title 42 (" + F.cite("us", 77, "Aug 2023") + ")"),
+        ("retry_after_expulsion", 0.6, "initial guess, to be fitted: ~60% of Title 42 apprehensions had a prior "
+                                       "apprehension (" + F.cite("us", 78, "prior apprehension") + ")"),
+        ("news_quit_rate", 0.01, "initial guess (assumed), to be fitted: people en route and waiting hear the same "
+                                 "news as those deciding to leave (Venezuelan irregular crossings fell from 1,511/day "
+                                 "to 90/day within two months of Oct 12 2022: " + F.cite("us", 108, "Venezuela parole") + ")"),
         ("retry_after_removal", 0.2, "schema default (assumed)"),
         ("retry_delay_days", 60.0, "schema default (assumed)"),
         ("mexico_detention_days", 5.0, "schema default, consistent with INM provisional stays of <=48 h (type A) and "

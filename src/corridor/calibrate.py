@@ -62,7 +62,8 @@ JOURNAL = "study.journal"
 
 # Targets of the fit (issue 4): each objective term is divided by its target.
 TARGETS = {"sw_mape": 10.0, "darien_mape": 15.0, "nationality_pp": 3.0, "sector_pp": 3.0, "mexico_pct": 15.0,
-           "nationality_log": 0.10, "removals_pct": 15.0, "ofo_share_pp": 3.0, "appointments_pct": 15.0}
+           "nationality_log": 0.10, "removals_pct": 15.0, "ofo_share_pp": 3.0, "appointments_pct": 15.0,
+           "repeat_pp": 3.0}
 TERM_LABELS = {
     "sw_mape": "sw_encounters monthly MAPE (%)",
     "darien_mape": "darien_crossings monthly MAPE (%)",
@@ -73,6 +74,7 @@ TERM_LABELS = {
     "removals_pct": "US removals and returns after Title 42, relative error (%)",
     "ofo_share_pp": "share of encounters at ports (OFO), mean abs. error (pp)",
     "appointments_pct": "CBP One appointments used, relative error (%)",
+    "repeat_pp": "repeat share of SW encounters, abs. error (pp)",
 }
 # Terms the issue sets targets for; the other two keep each nationality's own series and the outcomes honest.
 ISSUE_TERMS = ("sw_mape", "darien_mape", "nationality_pp", "sector_pp", "mexico_pct")
@@ -89,11 +91,19 @@ PERIOD_TARGETS = (
     {"term": "appointments_pct", "metrics": ("appointments_used",), "start": "2023-01-01", "end": "2023-12-31",
      "observed": 413_300.0, "source": "facts_us.csv row 113 (CBP One: 413,300 processed in 2023)"},
 )
+# Published monthly repeat shares (encounters of people with a prior encounter in the previous 12 months): one
+# under Title 42 and one under Title 8, so the two retry rates are told apart.
+REPEAT_TARGETS = (
+    {"month": "2023-02", "observed_pct": 25.0, "source": "facts_us.csv row 76 (CBP: 39,206 (25%) repeat encounters, "
+                                                          "February 2023)"},
+    {"month": "2023-08", "observed_pct": 11.0, "source": "facts_us.csv row 77 (CBP: 11% of 232,972, August 2023, "
+                                                          "post-Title 42)"},
+)
 BASE_RATE = "departures.base_per_day"
 OTHER = "Other"
 # Metrics the objective and the report read; the rest of a run's table is dropped before aggregating.
 SCORED_PREFIXES = ("sw_encounters", "usbp_encounters", "ofo_encounters", "darien_crossings", "mexico_detentions",
-                   "removals", "returns_to_mexico", "appointments_used")
+                   "removals", "returns_to_mexico", "appointments_used", "repeat_encounters")
 MEXICO_FILE = "mexico_irregular_migration_events.csv"
 MEXICO_MEASURES = ("annual_total_events", "cumulative_total_events", "monthly_total_events",
                    "monthly_total_events_derived")
@@ -278,7 +288,10 @@ def default_params(raw: dict) -> list[Param]:
         ("behaviour.appointment_patience_days=10:180:log",
          "days someone waits for a CBP One slot before crossing irregularly"),
         ("behaviour.port_presentation_share=0:0.2", "share of irregular crossers who present at a port instead"),
-        ("behaviour.retry_after_return=0.2:0.95", "chance that someone returned to Mexico tries again"),
+        ("behaviour.retry_after_return=0.05:0.95", "chance that someone returned to Mexico under Title 8 tries again"),
+        ("behaviour.retry_after_expulsion=0.2:0.98", "chance that someone expelled to Mexico under Title 42 tries again"),
+        ("behaviour.news_quit_rate=0.001:0.1:log",
+         "daily chance that someone en route or waiting stops, at the worst news from the border"),
         ("behaviour.perceived_chance_days=5:120:log",
          "mean delay (days) for news of outcomes at the border to reach those deciding to leave"),
         ("behaviour.detection_scale=0.3:5:log",
@@ -453,7 +466,7 @@ def scenario_terms(sc) -> tuple[str, ...]:
     """The objective terms a scenario can produce: no Darién term without a leg counted as darien_crossings,
     no Mexico term without an inspection point."""
     terms = ["sw_mape", "nationality_pp", "sector_pp", "nationality_log", "removals_pct", "ofo_share_pp",
-             "appointments_pct"]
+             "appointments_pct", "repeat_pp"]
     if any(leg.counts_as == "darien_crossings" for leg in sc.legs):
         terms.append("darien_mape")
     if any(leg.inspection is not None for leg in sc.legs):
@@ -548,11 +561,28 @@ def score(daily: pd.DataFrame, setup: Setup, window: Window) -> dict:
     for t, period in periods.items():
         terms[t] = abs(period["error_pct"]) if period else None
     period = periods["removals_pct"]
+    repeat = repeat_share_in(table, window)
+    terms["repeat_pp"] = float(np.mean([abs(r["error_pp"]) for r in repeat])) if repeat else None
     terms = {k: (v if k in setup.terms else None) for k, v in terms.items()}  # terms the scenario cannot produce
     used = {k: v for k, v in terms.items() if v is not None}
     objective = float(sum(v / TARGETS[k] for k, v in used.items())) if used else float("inf")
     return {"objective": objective, "terms": terms, "mexico": _mexico_brief(mx), "removals": period,
-            "appointments": periods["appointments_pct"], "validation": res}
+            "appointments": periods["appointments_pct"], "repeat": repeat, "validation": res}
+
+
+def repeat_share_in(table: pd.DataFrame, window: Window) -> list[dict]:
+    """Model vs published repeat share (%) of SW encounters for the REPEAT_TARGETS months inside the window."""
+    out = []
+    for t in REPEAT_TARGETS:
+        if not (window.start <= t["month"] <= window.end):
+            continue
+        rows = table[table["month"] == t["month"]].set_index("series")["value"]
+        if "repeat_encounters" not in rows or not rows.get("sw_encounters", 0) > 0:
+            continue
+        pct = 100.0 * float(rows["repeat_encounters"]) / float(rows["sw_encounters"])
+        out.append({"month": t["month"], "observed_pct": t["observed_pct"], "model_pct": pct,
+                    "error_pp": pct - t["observed_pct"], "source": t["source"]})
+    return out
 
 
 def _ofo_share(res) -> float | None:
@@ -1025,7 +1055,7 @@ def window_figures(daily: pd.DataFrame, setup: Setup, window: Window) -> dict | 
                             "beats_baselines": sc.beats_baselines}
     beating = sorted(n for n, sc in res.series.items() if sc.beats_baselines)
     return {"window": str(window), "objective": s["objective"], "terms": s["terms"], "mexico": s["mexico"],
-            "removals": s["removals"], "appointments": s["appointments"],
+            "removals": s["removals"], "appointments": s["appointments"], "repeat": s["repeat"],
             "series": series, "series_compared": len(res.series), "series_beating_both_baselines": beating,
             "nationality_top": res.summary.get("nationality_share_top"),
             "per_series_mape": {n: sc.mape for n, sc in res.series.items()}}
@@ -1048,7 +1078,8 @@ def yearly_mexico(table: pd.DataFrame, setup: Setup) -> list[dict]:
 
 
 def count_observations(setup: Setup, nat_names: list[str], window: Window, mexico: dict | None,
-                       removals: dict | None = None, appointments: dict | None = None) -> dict:
+                       removals: dict | None = None, appointments: dict | None = None,
+                       repeat: list | None = None) -> dict:
     """Observed numbers the fit used over the training window, by kind."""
     obs = setup.observed
     inwin = obs[(obs["month"] >= window.start) & (obs["month"] <= window.end)]
@@ -1064,6 +1095,7 @@ def count_observations(setup: Setup, nat_names: list[str], window: Window, mexic
         "Mexico detention events (period totals)": 1 if mexico else 0,
         "US removals and returns (period totals)": 1 if removals else 0,
         "CBP One appointments used (period totals)": 1 if appointments else 0,
+        "repeat share of SW encounters (months)": len(repeat or []),
     }
     counts["total"] = int(sum(counts.values()))
     return counts
@@ -1102,7 +1134,8 @@ def _fit_summary(setup, fitted, best_values, final_bases, initial_values, initia
         "n_parameters_ratio": len(final_bases) if fit_bases else 0,
         "observations": count_observations(setup, nat_names, setup.train, train["mexico"] if train else None,
                                            train["removals"] if train else None,
-                                           train["appointments"] if train else None),
+                                           train["appointments"] if train else None,
+                                           train["repeat"] if train else None),
         "trials": {"in_study": len(study.trials), "complete": len(complete),
                    "failed": len(failed), "best_trial": best.number if best else None,
                    "best_objective_in_study": best.value if best else None},
@@ -1249,6 +1282,9 @@ def render_report(fit: dict) -> str:
                 m = f[key]
                 L.append(f"- {what} {m['start']}..{m['end']} ({w} window): model {m['model']:,.0f}, "
                          f"observed {m['observed']:,.0f} ({m['error_pct']:+.1f}%; {m['source']})")
+        for r in (f or {}).get("repeat") or []:
+            L.append(f"- Repeat share of SW encounters {r['month']} ({w} window): model {r['model_pct']:.1f}%, "
+                     f"observed {r['observed_pct']:.0f}% ({r['source']})")
     L += ["", "## Naive baselines", "",
           "MAPE of the model and of two forecasts made from the observed series alone (the value of the month "
           "before the window carried forward; the same month a year earlier).", "",

@@ -25,9 +25,10 @@ from . import rng as R
 from .errors import ConservationError
 from .population import BYTES_PER_AGENT, FIRST_SINK, N_STATUS, STATUS_NAMES, Population
 from .scenario import Scenario, load, scenario_hash
-from .world import World, compile_world
+from .world import REGIME_CODE, World, compile_world
 
 AUDIT_EVERY = 91  # days between full scans of every agent ever created
+TITLE42 = REGIME_CODE["title42"]
 
 
 class Simulation:
@@ -115,7 +116,10 @@ class Simulation:
             season = 1.0 + amp * np.cos(2 * np.pi * (doy - (peak - 0.5) * 30.44) / 365.25)
             push = (1 - beh.aid_effect * lv.aid[d]) * (1 - beh.sanctions_relief_effect * lv.sanctions[d])
             chance = good_ema / np.maximum(total_ema, 1e-9)
-            pull = np.clip(((chance + 0.05) / (ref + 0.05)) ** elast, 0.05, 5.0)
+            pull_raw = ((chance + 0.05) / (ref + 0.05)) ** elast
+            pull = np.clip(pull_raw, 0.05, 5.0)
+            # the same news reaches people already on the way: below the reference chance some stop
+            quit_nat = beh.news_quit_rate * np.clip(1.0 - pull_raw, 0.0, 1.0)
             lam = base * (1 + trend) ** years * season * push * pull / scale
             parole = np.minimum(lv.parole_daily[d] / scale, lam * beh.parole_substitution)
             counts = np.array([R.poisson(float(lam[k] - parole[k]), key, R.S_DEPART, k) for k in range(n_nat)], np.int64)
@@ -151,7 +155,7 @@ class Simulation:
                 variants[v] = ((v & 1) == 0 or lv.visa[d].any()) and ((v & 4) == 0 or groups[1:].any())
             route = K.route_table(net, lv, d, p_admit, beh.route_time_weight, beh.route_cost_weight,
                                   beh.route_risk_weight, variants)
-            K.movement(ag, in_transit, net, lv, d, key, route, p_admit, cohesion, tal, o)
+            K.movement(ag, in_transit, net, lv, d, key, route, p_admit, cohesion, quit_nat, tal, o)
             # ---- inspections in Mexico
             K.inspections(ag, in_transit, net, lv, d, key, groups * scale, beh.caravan_leakage, beh.caravan_full_size,
                           beh.mexico_detention_days, tal, o)
@@ -164,7 +168,7 @@ class Simulation:
             new_seekers = tal[:, o[K.O_SEEKER_IN]: o[K.O_SEEKER_IN] + n_place].sum(axis=0)
             p_slot = np.minimum(1.0, slots / np.maximum(seekers_prev + new_seekers, 1.0))
             K.border(ag, at_border, net, lv, d, key, p_slot, beh.crossing_hazard,
-                     beh.appointment_patience_days, beh.port_presentation_share, beh.give_up_hazard, tal, o)
+                     beh.appointment_patience_days, beh.port_presentation_share, beh.give_up_hazard + quit_nat, tal, o)
             # ---- US encounter
             p_accept = min(1.0, lv.returns_cap[d] / scale / max(return_demand_prev, 1.0))
             K.encounter(ag, at_border, net, lv, d, key, p_accept, beh.restricted_release_factor, tal, o)
@@ -188,7 +192,10 @@ class Simulation:
             p_flight = np.minimum(1.0, seats / np.maximum(ice_queue, 1.0))
             K.removals(ag, held_us, d, key, p_flight, int(beh.max_ice_detention_days), tal, o)
             # ---- repeat attempts
-            K.retries(ag, active, d, key, beh.retry_after_return, beh.retry_after_removal, beh.retry_delay_days, tal, o)
+            # Title 42 expulsions were quick and carried no penalty, so more of the expelled tried again
+            retry_return = beh.retry_after_return if lv.regime[d] != TITLE42 or beh.retry_after_expulsion is None \
+                else beh.retry_after_expulsion
+            K.retries(ag, active, d, key, retry_return, beh.retry_after_removal, beh.retry_delay_days, tal, o)
 
             # ---- census, books, record
             status, place, waiting, seekers, custody_s, ready_s, ice, groups_n = K.census(
@@ -275,7 +282,7 @@ class _MetricBook:
              "releases", "removals", "returns_to_mexico", "repeat_encounters", "gotaways", "appointments_used",
              "title42_expulsions", "overflow_releases", "mexico_deportations", "moved_south", "departures",
              "agents_created", "trade_blocked_usd", "mexico_personnel", "mexico_enforcement", "stranded_mexico",
-             "custody_over_capacity", "us_custody_population"]
+             "custody_over_capacity", "us_custody_population", "gave_up_border", "gave_up_en_route"]
             + [f"usbp_encounters:{s}" for s in sec] + [f"ofo_encounters:{s}" for s in sec]
             + [f"sw_encounters:{n}" for n in nat] + [f"mexico_detentions:{n}" for n in nat]
             + [f"departures:{n}" for n in nat] + [f"perceived_chance:{n}" for n in nat]
@@ -315,7 +322,8 @@ class _MetricBook:
         for name, slot in (("releases", K.O_RELEASES), ("removals", K.O_REMOVALS), ("returns_to_mexico", K.O_RETURNS),
                            ("repeat_encounters", K.O_REPEAT), ("gotaways", K.O_GOTAWAY), ("appointments_used", K.O_APPT),
                            ("title42_expulsions", K.O_EXPULSIONS), ("overflow_releases", K.O_OVERFLOW),
-                           ("mexico_deportations", K.O_DEPORT), ("moved_south", K.O_SOUTH)):
+                           ("mexico_deportations", K.O_DEPORT), ("moved_south", K.O_SOUTH),
+                           ("gave_up_border", K.O_GIVEUP), ("gave_up_en_route", K.O_QUIT)):
             row[ix[name]] = tally[o[slot]] * scale
         row[ix["departures"]] = counts.sum() * scale
         row[ix["agents_created"]] = n_agents

@@ -22,7 +22,7 @@ N_CHUNKS = 64
 # Positions in the offsets array `o` (the start of each block of the tally row).
 (O_USBP, O_NAT, O_LEGFLOW, O_LEGDEMAND, O_COUNTS, O_GOOD, O_BAD, O_SINK, O_MXDET_NAT, O_OFO, O_MXDET, O_RELEASES,
  O_REMOVALS, O_RETURNS, O_REPEAT, O_GOTAWAY, O_APPT, O_GIVEUP, O_DEPORT, O_SOUTH, O_OVERFLOW, O_RETURN_DEMAND,
- O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_WIDTH) = range(29)
+ O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_QUIT, O_WIDTH) = range(30)
 
 # Outcomes of processing in the US.
 OUT_RELEASE, OUT_RETURN_MX, OUT_ICE, OUT_REMOVED_LAND = range(4)
@@ -140,17 +140,19 @@ def caravan(ag, n0, net, size, origin, target, nat_cum, group, cohesion_day, key
 # --------------------------------------------------------------------------- movement
 
 @njit(parallel=True, cache=True)
-def movement(ag, active, net, lv, d, key, route, p_admit, cohesion, tal, o):
+def movement(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_nat, tal, o):
     """Travel along legs, dwell at places, choose the next leg toward the target border city
-    (from today's `route_table`). Caravan members draw with the group's key, so they stay together."""
+    (from today's `route_table`). Caravan members draw with the group's key, so they stay together.
+    Before each choice of leg, bad news from the border (`quit_nat`, a daily chance per nationality)
+    can end the journey where the person stands."""
     n = active.shape[0]
     for c in prange(N_CHUNKS):
         lo, hi = _chunk(n, c)
-        _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, tal[c], o, lo, hi)
+        _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_nat, tal[c], o, lo, hi)
 
 
 @njit(cache=True)
-def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, row, o, lo, hi):
+def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_nat, row, o, lo, hi):
     for j in range(lo, hi):
         i = active[j]
         st = ag.status[i]
@@ -202,6 +204,10 @@ def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, row, 
             ag.status[i] = WAITING_BORDER
             ag.since[i] = d
             ag.flags[i] = 0
+            continue
+        if quit_nat[ag.nat[i]] > 0 and R.uniform(key, R.S_QUIT, ag.uid[i]) < quit_nat[ag.nat[i]]:
+            _to_sink(ag, i, GAVE_UP, d, row, o)  # stays in a transit country or turns back
+            row[o[O_QUIT]] += 1
             continue
         ak = _group_key(g) if g > 0 else ag.uid[i]
         e = _choose_leg(net, lv, d, route, ag.nat[i], u_here, t, g > 0, R.uniform(key, R.S_ROUTE, ak))
@@ -428,11 +434,12 @@ def _border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_sh
             continue
         city = ag.place[i]
         u = R.uniform(key, R.S_CROSS, ag.uid[i])
-        if u < give_up:
+        gu = give_up[ag.nat[i]]
+        if u < gu:
             _to_sink(ag, i, GAVE_UP, d, row, o)
             row[o[O_GIVEUP]] += 1
             continue
-        v = (u - give_up) / (1.0 - give_up)
+        v = (u - gu) / (1.0 - gu)
         if ag.flags[i] & F_SEEKER:
             if appointments_exist and v < p_slot[city]:
                 port = _pick_port(net, lv, d, city, v / p_slot[city], True)

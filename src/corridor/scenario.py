@@ -13,7 +13,7 @@ import hashlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -199,6 +199,8 @@ class Behaviour(Strict):
     port_presentation_share: float = Field(0.03, ge=0, le=1, description="irregular crossers who present at a port instead")
     give_up_hazard: float = Field(0.002, ge=0, le=1, description="daily chance someone waiting at the border settles or leaves")
     retry_after_return: float = Field(0.6, ge=0, le=1, description="chance someone returned to Mexico tries again")
+    retry_after_expulsion: Optional[float] = Field(None, ge=0, le=1, description="chance someone expelled to Mexico under Title 42 tries again (unset: retry_after_return)")
+    news_quit_rate: float = Field(0.0, ge=0, le=1, description="daily chance that someone en route or waiting at the border stops, at the worst news (scaled by how far the perceived chance of getting in falls below its reference)")
     retry_after_removal: float = Field(0.2, ge=0, le=1, description="chance someone removed home sets out again")
     retry_delay_days: float = Field(60.0, gt=0)
     mexico_detention_days: float = Field(5.0, gt=0)
