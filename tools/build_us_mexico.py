@@ -1437,6 +1437,8 @@ def behaviour_lines() -> list[str]:
                                  "news as those deciding to leave (Venezuelan irregular crossings fell from 1,511/day "
                                  "to 90/day within two months of Oct 12 2022: " + F.cite("us", 108, "Venezuela parole") + ")"),
         ("retry_after_removal", 0.2, "schema default (assumed)"),
+        ("trend_until", "2023-12-31", "assumed: the last observed month (observed/monthly.csv ends 2023-12); the 2024 "
+                                      "forecast holds each nationality's fitted trend level instead of extrapolating it"),
         ("retry_delay_days", 60.0, "schema default (assumed)"),
         ("mexico_detention_days", 5.0, "schema default, consistent with INM provisional stays of <=48 h (type A) and "
                                        "<=7 days (type B) (" + F.cite("transit", 33, "INM detention facilities") + ")"),

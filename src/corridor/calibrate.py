@@ -1365,6 +1365,8 @@ def defaults_text(fit: dict, command: str, scenario_name: str) -> str:
     head = [f"# Fitted defaults of the scenario {scenario_name}, written by `corridor calibrate --defaults` on {date}.",
             "# The scenario's builder merges every value into the generated YAML, marked `# fitted: <how, date, objective>`.",
             "# Do not edit by hand: rerun the command below (the study resumes from its journal) and rebuild the scenario.",
-            "# A study from scratch starts from `started_from` (for us-mexico: tools/build_us_mexico.py --no-fit --out FILE,",
-            "# the builder's initial guesses), with the same options and a new --out."]
+            "# A study from scratch starts from `started_from`, the scenario file its first call was given, with the same",
+            "# options and a new --out. For us-mexico that file is either the builder's initial guesses",
+            "# (tools/build_us_mexico.py --no-fit --out FILE) or, for a warm start, the scenario as built with the previous",
+            "# fitted defaults (the git history of src/corridor/data/scenarios/us-mexico.yaml holds it)."]
     return "\n".join(head) + "\n" + yaml.safe_dump(_plain(doc), sort_keys=False, allow_unicode=True, width=10_000)

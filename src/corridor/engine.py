@@ -102,6 +102,7 @@ class Simulation:
         sector_crossings = [np.flatnonzero(net.crossing_sector == s) for s in range(n_sec)]
         agent_days = 0
         start_ord = sc.start.toordinal()
+        trend_end = beh.trend_until or dt.date.max
         no_group = np.zeros(n_nat, np.int32)
 
         for d in range(w.n_days):
@@ -111,7 +112,7 @@ class Simulation:
             tal = np.zeros((K.N_CHUNKS, width), np.int64)
 
             # ---- departures
-            years = (date.toordinal() - start_ord) / 365.25
+            years = (min(date, trend_end).toordinal() - start_ord) / 365.25
             doy = date.timetuple().tm_yday
             season = 1.0 + amp * np.cos(2 * np.pi * (doy - (peak - 0.5) * 30.44) / 365.25)
             push = (1 - beh.aid_effect * lv.aid[d]) * (1 - beh.sanctions_relief_effect * lv.sanctions[d])

@@ -200,6 +200,7 @@ class Behaviour(Strict):
     give_up_hazard: float = Field(0.002, ge=0, le=1, description="daily chance someone waiting at the border settles or leaves")
     retry_after_return: float = Field(0.6, ge=0, le=1, description="chance someone returned to Mexico tries again")
     retry_after_expulsion: Optional[float] = Field(None, ge=0, le=1, description="chance someone expelled to Mexico under Title 42 tries again (unset: retry_after_return)")
+    trend_until: Optional[dt.date] = Field(None, description="departure trends stop compounding after this date (a forecast holds each trend's level from the last observed month on); unset: no end")
     news_quit_rate: float = Field(0.0, ge=0, le=1, description="daily chance that someone en route or waiting at the border stops, at the worst news (scaled by how far the perceived chance of getting in falls below its reference)")
     retry_after_removal: float = Field(0.2, ge=0, le=1, description="chance someone removed home sets out again")
     retry_delay_days: float = Field(60.0, gt=0)
