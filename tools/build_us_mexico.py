@@ -1436,6 +1436,8 @@ def behaviour_lines() -> list[str]:
         ("news_quit_rate", 0.01, "initial guess (assumed), to be fitted: people en route and waiting hear the same "
                                  "news as those deciding to leave (Venezuelan irregular crossings fell from 1,511/day "
                                  "to 90/day within two months of Oct 12 2022: " + F.cite("us", 108, "Venezuela parole") + ")"),
+        ("news_memory_days", 120.0, "initial guess (assumed), to be fitted: how long the earlier chance of getting in "
+                                    "is remembered when news arrives"),
         ("retry_after_removal", 0.2, "schema default (assumed)"),
         ("trend_until", "2023-12-31", "assumed: the last observed month (observed/monthly.csv ends 2023-12); the 2024 "
                                       "forecast holds each nationality's fitted trend level instead of extrapolating it"),

@@ -80,6 +80,9 @@ class Simulation:
         decay = 1.0 / beh.perceived_chance_days
         good_ema = ref.copy()
         total_ema = np.ones(n_nat)
+        # the same, remembered longer: news is the short-run chance falling below the long-run one
+        decay_slow = 1.0 / max(beh.news_memory_days, beh.perceived_chance_days)
+        good_slow, total_slow = ref.copy(), np.ones(n_nat)
 
         expected = float(np.sum(base)) * w.n_days * 1.3 / scale + sum(c.size for c in sc.caravans) / scale
         pop = Population(int(expected) + 10_000)
@@ -117,10 +120,11 @@ class Simulation:
             season = 1.0 + amp * np.cos(2 * np.pi * (doy - (peak - 0.5) * 30.44) / 365.25)
             push = (1 - beh.aid_effect * lv.aid[d]) * (1 - beh.sanctions_relief_effect * lv.sanctions[d])
             chance = good_ema / np.maximum(total_ema, 1e-9)
-            pull_raw = ((chance + 0.05) / (ref + 0.05)) ** elast
-            pull = np.clip(pull_raw, 0.05, 5.0)
-            # the same news reaches people already on the way: below the reference chance some stop
-            quit_nat = beh.news_quit_rate * np.clip(1.0 - pull_raw, 0.0, 1.0)
+            pull = np.clip(((chance + 0.05) / (ref + 0.05)) ** elast, 0.05, 5.0)
+            # the same news reaches people already on the way: when the chance falls below what it has been,
+            # some stop (the response fades as the long-run memory catches up)
+            chance_slow = good_slow / np.maximum(total_slow, 1e-9)
+            quit_nat = beh.news_quit_rate * np.clip(1.0 - ((chance + 0.05) / (chance_slow + 0.05)) ** elast, 0.0, 1.0)
             lam = base * (1 + trend) ** years * season * push * pull / scale
             parole = np.minimum(lv.parole_daily[d] / scale, lam * beh.parole_substitution)
             counts = np.array([R.poisson(float(lam[k] - parole[k]), key, R.S_DEPART, k) for k in range(n_nat)], np.int64)
@@ -225,6 +229,8 @@ class Simulation:
             bad = tally[o[K.O_BAD]: o[K.O_BAD] + n_nat]
             good_ema = good_ema * (1 - decay) + good * scale * decay
             total_ema = total_ema * (1 - decay) + (good + bad) * scale * decay
+            good_slow = good_slow * (1 - decay_slow) + good * scale * decay_slow
+            total_slow = total_slow * (1 - decay_slow) + (good + bad) * scale * decay_slow
             book.record(d, tally, o, status, place, waiting, custody_s, capacity, holding, closed, lv, counts,
                         chance, pop.n, scale)
             if progress is not None:
