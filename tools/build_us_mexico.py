@@ -986,6 +986,30 @@ def _t42_share(key: str, first_month: str) -> tuple[float, str]:
     return v, f"{src} = {t42:,.0f} / {tot:,.0f} = {v}"
 
 
+T42_MONTH_MIN = 500   # encounters in a month below which the month's share is too noisy: the period's share is used
+
+
+def _t42_monthly(key: str, first_month: str, period_share: float) -> list[tuple[str, float]]:
+    """The observed Title 42 share month by month (same source and caveat as `_t42_share`), first_month..2023-04.
+
+    The share moved within the period (Venezuelans: 0.74 in Nov 2022, when Mexico had just begun to take them
+    back, against 0.25 by Jan 2023, when many came through ports with appointments): a single average would
+    soften the news the model's migrants hear.
+    """
+    group = {"MEXICO": "Mexico", "GUATEMALA": "Guatemala", "HONDURAS": "Honduras", "EL SALVADOR": "El Salvador"}
+    if key in group:
+        d = COMP[(COMP.component == "U.S. Border Patrol") & (COMP.citizenship_group == group[key])]
+    else:
+        d = FY23_ALL[FY23_ALL.cit == key]
+    d = d[(d.month >= first_month) & (d.month <= "2023-04")]
+    out = []
+    for month, g in d.groupby("month"):
+        tot = float(g.encounters.sum())
+        t42 = float(g[g.title_of_authority == "Title 42"].encounters.sum())
+        out.append((month, round(t42 / tot, 2) if tot >= T42_MONTH_MIN else period_share))
+    return out
+
+
 FY23_ALL = DETAIL.copy()
 FY23_ALL["cit"] = FY23_ALL.citizenship.where(~FY23_ALL.citizenship.isin(TINY), "OTHER")
 
@@ -1067,20 +1091,27 @@ NAT_ITEMS = []
 for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
     enc = float(BY_CIT[key])
     base = round(enc * 0.8 / 365, 1)
+    monthly_note = (f"; month by month (months under {T42_MONTH_MIN} encounters take the period's share), the first "
+                    "month's share also before it")
     if t42[0] == "all":
         v, vsrc = _t42_share(key, "2022-10")
-        t42 = _steps((EARLY, v), (T42_END, 0.0))
-        t42note = f"title42_expulsion: initial guess, to be fitted: observed share {vsrc}, until 2023-05-11"
+        months = _t42_monthly(key, "2022-10", v)
+        t42 = _steps((EARLY, months[0][1]), *[(dt.date.fromisoformat(m + "-01"), x) for m, x in months[1:]],
+                     (T42_END, 0.0))
+        vsrc += monthly_note
+        t42note = f"title42_expulsion: observed share {vsrc}, until 2023-05-11"
     else:
         _, since, first = t42
         v, vsrc = _t42_share(key, first)
-        t42 = _steps((EARLY, 0.0), (since, v), (T42_END, 0.0))
+        months = _t42_monthly(key, first, v)
+        t42 = _steps((EARLY, 0.0), (since, months[0][1]),
+                     *[(dt.date.fromisoformat(m + "-01"), x) for m, x in months[1:]], (T42_END, 0.0))
+        vsrc += monthly_note
         why = ("Venezuelans expellable to Mexico from 2022-10-12 (observed/events.csv 2022-10-12 row)"
                if label == "Venezuela" else
                "Cubans, Haitians, Nicaraguans expellable to Mexico from 2023-01-05 ("
                + F.cite("us", 87, "Mexico acceptance of CHNV returns") + ")")
-        t42note = (f"title42_expulsion: 0 before, then {why}: initial guess, to be fitted: observed share {vsrc}, "
-                   "until 2023-05-11")
+        t42note = f"title42_expulsion: 0 before, then {why}: observed share {vsrc}, until 2023-05-11"
     item = {
         "name": label,
         "origins": origins,
