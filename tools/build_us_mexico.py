@@ -963,8 +963,8 @@ T42_END = dt.date(2023, 5, 12)
 COMP = pd.read_csv(OBS / "cbp_sw_encounters_monthly_component_detail.csv")
 
 
-def _t42_share(key: str, first_month: str) -> tuple[float, str]:
-    """Observed share of encounters processed under Title 42, from `first_month` to Apr 2023.
+def _t42_rows(key: str, first_month: str) -> tuple[pd.DataFrame, str]:
+    """Encounters by title of authority from `first_month` to Apr 2023, and where they come from.
 
     Mexico and the Northern Triangle: Border Patrol only (component detail). Others: all SW encounters by
     citizenship (no USBP/OFO split exists), a lower bound for the Border Patrol share since ports rarely used
@@ -972,41 +972,45 @@ def _t42_share(key: str, first_month: str) -> tuple[float, str]:
     """
     group = {"MEXICO": "Mexico", "GUATEMALA": "Guatemala", "HONDURAS": "Honduras", "EL SALVADOR": "El Salvador"}
     if key in group:
-        d = COMP[(COMP.component == "U.S. Border Patrol") & (COMP.citizenship_group == group[key])
-                 & (COMP.month >= first_month) & (COMP.month <= "2023-04")]
+        d = COMP[(COMP.component == "U.S. Border Patrol") & (COMP.citizenship_group == group[key])]
         src = (f"observed/cbp_sw_encounters_monthly_component_detail.csv, Border Patrol, {group[key]}, "
                f"{first_month}..2023-04: Title 42 / all")
     else:
-        d = FY23_ALL[(FY23_ALL.cit == key) & (FY23_ALL.month >= first_month) & (FY23_ALL.month <= "2023-04")]
+        d = FY23_ALL[FY23_ALL.cit == key]
         src = (f"observed/cbp_sw_encounters_monthly_state_citizenship_detail.csv, {key.title()}, {first_month}..2023-04: "
                "Title 42 / all SW encounters (ports included, so a lower bound for the Border Patrol share)")
+    return d[(d.month >= first_month) & (d.month <= "2023-04")], src
+
+
+def _share(d: pd.DataFrame) -> tuple[float, float, float]:
+    """(Title 42 encounters, all encounters, rounded share) of a set of rows."""
     t42 = float(d[d.title_of_authority == "Title 42"].encounters.sum())
     tot = float(d.encounters.sum())
-    v = round(t42 / tot, 2) if tot else 0.0
+    return t42, tot, (round(t42 / tot, 2) if tot else 0.0)
+
+
+def _t42_share(key: str, first_month: str) -> tuple[float, str]:
+    """Observed share of encounters processed under Title 42 over first_month..2023-04, with its citation."""
+    d, src = _t42_rows(key, first_month)
+    t42, tot, v = _share(d)
     return v, f"{src} = {t42:,.0f} / {tot:,.0f} = {v}"
 
 
 T42_MONTH_MIN = 500   # encounters in a month below which the month's share is too noisy: the period's share is used
 
 
-def _t42_monthly(key: str, first_month: str, period_share: float) -> list[tuple[str, float]]:
-    """The observed Title 42 share month by month (same source and caveat as `_t42_share`), first_month..2023-04.
+def _t42_monthly(key: str, first_month: str, period_share: float) -> list[tuple[dt.date, float]]:
+    """The observed Title 42 share month by month (same rows as `_t42_share`), as (first day, share) steps.
 
     The share moved within the period (Venezuelans: 0.74 in Nov 2022, when Mexico had just begun to take them
     back, against 0.25 by Jan 2023, when many came through ports with appointments): a single average would
     soften the news the model's migrants hear.
     """
-    group = {"MEXICO": "Mexico", "GUATEMALA": "Guatemala", "HONDURAS": "Honduras", "EL SALVADOR": "El Salvador"}
-    if key in group:
-        d = COMP[(COMP.component == "U.S. Border Patrol") & (COMP.citizenship_group == group[key])]
-    else:
-        d = FY23_ALL[FY23_ALL.cit == key]
-    d = d[(d.month >= first_month) & (d.month <= "2023-04")]
+    d, _ = _t42_rows(key, first_month)
     out = []
     for month, g in d.groupby("month"):
-        tot = float(g.encounters.sum())
-        t42 = float(g[g.title_of_authority == "Title 42"].encounters.sum())
-        out.append((month, round(t42 / tot, 2) if tot >= T42_MONTH_MIN else period_share))
+        _, tot, v = _share(g)
+        out.append((dt.date.fromisoformat(month + "-01"), v if tot >= T42_MONTH_MIN else period_share))
     return out
 
 
@@ -1093,20 +1097,17 @@ for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
     base = round(enc * 0.8 / 365, 1)
     monthly_note = (f"; month by month (months under {T42_MONTH_MIN} encounters take the period's share), the first "
                     "month's share also before it")
-    if t42[0] == "all":
-        v, vsrc = _t42_share(key, "2022-10")
-        months = _t42_monthly(key, "2022-10", v)
-        t42 = _steps((EARLY, months[0][1]), *[(dt.date.fromisoformat(m + "-01"), x) for m, x in months[1:]],
-                     (T42_END, 0.0))
-        vsrc += monthly_note
+    everyone = t42[0] == "all"
+    first = "2022-10" if everyone else t42[2]
+    v, vsrc = _t42_share(key, first)
+    vsrc += monthly_note
+    (_, v_first), *later = _t42_monthly(key, first, v)
+    # the first month's share also holds from the series' start (EARLY, or the day returns began)
+    start = [(EARLY, v_first)] if everyone else [(EARLY, 0.0), (t42[1], v_first)]
+    t42 = _steps(*start, *later, (T42_END, 0.0))
+    if everyone:
         t42note = f"title42_expulsion: observed share {vsrc}, until 2023-05-11"
     else:
-        _, since, first = t42
-        v, vsrc = _t42_share(key, first)
-        months = _t42_monthly(key, first, v)
-        t42 = _steps((EARLY, 0.0), (since, months[0][1]),
-                     *[(dt.date.fromisoformat(m + "-01"), x) for m, x in months[1:]], (T42_END, 0.0))
-        vsrc += monthly_note
         why = ("Venezuelans expellable to Mexico from 2022-10-12 (observed/events.csv 2022-10-12 row)"
                if label == "Venezuela" else
                "Cubans, Haitians, Nicaraguans expellable to Mexico from 2023-01-05 ("
