@@ -24,21 +24,12 @@ PARAMS = ["behaviour.crossing_hazard=0.05:0.5:log", "behaviour.retry_after_retur
           "nationalities.{Guatemala|Mexico}.departures.elasticity=0:3"]
 
 
-@pytest.fixture(autouse=True)
-def one_numba_thread():
-    """Tiny runs are fastest on one thread (and results do not depend on the thread count)."""
-    import numba
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny runs: one numba thread (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def straight(tmp_path_factory):
+def straight(tmp_path_factory, one_thread):
     """A 5-trial study run from start to end in one call: the reference the other runs must reproduce."""
-    import numba
-    numba.set_num_threads(1)
     out = tmp_path_factory.mktemp("straight") / "fit"
     return out, cal.calibrate(MINI, trials=5, out=out, params=PARAMS, **FAST)
 

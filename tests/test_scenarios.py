@@ -41,15 +41,7 @@ def world(name: str):
     return compile_world(scenario(name))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Runs here are small: numba's thread pool costs more than it saves (with OpenMP's default spin-wait,
-    ~50x more CPU on a busy 2-core machine). Results do not depend on the thread count (test_engine)."""
-    import numba
-    n = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small runs: one numba thread (tests/conftest.py)
 
 
 def day(w, d: str) -> int:
