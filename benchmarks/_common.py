@@ -74,6 +74,14 @@ def print_machine() -> dict:
     return m
 
 
+def measured_env(items: list[str]) -> dict:
+    """The NAME=VALUE pairs of `--env` as a dict for the measured processes, printed when there are any."""
+    env = dict(e.split("=", 1) for e in items)
+    if env:
+        print(f"environment of the measured processes: {env}")
+    return env
+
+
 # --------------------------------------------------------------------------- fresh-process measurements
 
 def measure_in_subprocess(argv: list[str], extra_env: dict | None = None) -> dict:

@@ -33,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 from corridor import rng as R  # noqa: E402
-
-N_CHUNKS = 64
+from corridor.kernels import N_CHUNKS, _chunk  # noqa: E402  (the engine's own chunking)
 
 
 class _Captured(Exception):
@@ -129,10 +128,8 @@ def bench_movement(scale, day, repeats, seed=1) -> dict:
 @njit(parallel=True, cache=True)
 def graph_walk_day(pos, out_start, out_legs, leg_to, key):
     n = pos.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        lo = c * size
-        hi = min(n, lo + size)
+        lo, hi = _chunk(n, c)
         for i in range(lo, hi):
             p = pos[i]
             a = out_start[p]
@@ -145,10 +142,8 @@ def graph_walk_day(pos, out_start, out_legs, leg_to, key):
 @njit(parallel=True, cache=True)
 def line_walk_day(pos, key):
     n = pos.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        lo = c * size
-        hi = min(n, lo + size)
+        lo, hi = _chunk(n, c)
         for i in range(lo, hi):
             if R.uniform(key, 3, i) < 0.5:
                 pos[i] -= 1

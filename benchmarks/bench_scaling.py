@@ -48,9 +48,7 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
     m = C.print_machine()
-    env = dict(e.split("=", 1) for e in a.env)
-    if env:
-        print(f"environment of the measured processes: {env}")
+    env = C.measured_env(a.env)
     if not a.no_warmup:
         print(f"warm-up (scale 100): {B.warm_up(seed=a.seed, env=env):.1f} s", flush=True)
     cases = [(f"scale {float(s):g}", float(s), 1.0) for s in a.scales.split(",") if s]

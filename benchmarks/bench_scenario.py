@@ -136,9 +136,7 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     a = ap.parse_args(argv)
     m = C.print_machine()
-    env = dict(e.split("=", 1) for e in a.env)
-    if env:
-        print(f"environment of the measured processes: {env}")
+    env = C.measured_env(a.env)
     if not a.no_warmup:
         print(f"warm-up (scale 100, fills Numba's cache if cold): {warm_up(a.scenario, a.seed, env):.1f} s", flush=True)
     base = baseline_rss()
