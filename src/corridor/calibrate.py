@@ -76,7 +76,8 @@ TERM_LABELS = {
     "appointments_pct": "CBP One appointments used, relative error (%)",
     "repeat_pp": "repeat share of SW encounters, abs. error (pp)",
 }
-# Terms the issue sets targets for; the other two keep each nationality's own series and the outcomes honest.
+# Terms the issue sets targets for; the others keep each nationality's own series, the outcomes and the repeat
+# shares honest.
 ISSUE_TERMS = ("sw_mape", "darien_mape", "nationality_pp", "sector_pp", "mexico_pct")
 # Published period totals of model metrics that the monthly files do not hold (facts_us.csv rows 84, 85): DHS
 # removals and returns since Title 42 ended ("over", so lower bounds; nearly all of them SW border encounters).
