@@ -63,6 +63,11 @@ def _mini_with(tmp_path, old: str, new: str) -> Path:
     ("seed: 1", "seed: one", ["bad.yaml", "seed", "one"]),
     ("spinup_days: 30", "spinup_days: 30\ncaravans: [{date: 2025-01-01, origin: tapachula, size: 10, nationalities: {Guatemala: 1}}]",
      ["bad.yaml", "caravans[0].date", "2025-01-01", "outside the period"]),
+    ("border_cities: {reynosa: 0.6, ciudad-juarez: 0.4}",
+     "border_cities: [{from: 2022-12-01, weights: {reynosa: 1}}, {from: 2023-02-01, weights: {nogales: 1}}]",
+     ["bad.yaml", "border_cities", "nogales", "valid border city ids"]),
+    ("border_cities: {reynosa: 0.6, ciudad-juarez: 0.4}", "border_cities: {reynosa: -0.6, ciudad-juarez: 0.4}",
+     ["bad.yaml", "border_cities", "-0.6", ">= 0"]),
 ])
 def test_bad_scenario_gets_one_clear_line(tmp_path, old, new, expect):
     r = invoke("run", _mini_with(tmp_path, old, new), "--out", tmp_path / "o")

@@ -191,3 +191,22 @@ def test_expelled_people_retry_at_their_own_rate_under_title42():
     t42 = slice(pd.Timestamp("2023-01-01").date(), pd.Timestamp("2023-02-14").date())
     assert high.loc[t42, "repeat_encounters"].sum() > 1.5 * low.loc[t42, "repeat_encounters"].sum()
     assert high.loc[t42, "population:gave_up"].iloc[-1] < low.loc[t42, "population:gave_up"].iloc[-1]
+
+
+def test_dated_border_city_split_moves_encounters_between_sectors():
+    """Guatemalans head for Reynosa only, then (for departures from 2023-02-01) for Ciudad Juárez only: El Paso's
+    encounters of people who left after the switch grow, the Rio Grande Valley's shrink, and the books balance."""
+    split = [{"from": "2022-12-01", "weights": {"reynosa": 1.0}},
+             {"from": "2023-02-01", "weights": {"ciudad-juarez": 1.0}}]
+    def run(border_cities):
+        o = {"nationalities.Guatemala.border_cities": border_cities}
+        return wide(Simulation.from_scenario(MINI, seed=7, overrides=o).run().to_df())
+    fixed, moved = run({"reynosa": 1.0}), run(split)
+    late = slice(pd.Timestamp("2023-02-20").date(), None)
+    early = slice(None, pd.Timestamp("2023-01-31").date())
+    assert moved.loc[late, "usbp_encounters:El Paso"].sum() > 3 * fixed.loc[late, "usbp_encounters:El Paso"].sum()
+    assert moved.loc[late, "usbp_encounters:Rio Grande Valley"].sum() < \
+        0.5 * fixed.loc[late, "usbp_encounters:Rio Grande Valley"].sum()
+    pd.testing.assert_frame_equal(moved.loc[early], fixed.loc[early])
+    statuses = [c for c in moved.columns if c.startswith("population:")]
+    assert moved[statuses].iloc[-1].sum() == moved["agents_created"].iloc[-1]

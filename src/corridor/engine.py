@@ -106,7 +106,6 @@ class Simulation:
         agent_days = 0
         start_ord = sc.start.toordinal()
         trend_end = beh.trend_until or dt.date.max
-        no_group = np.zeros(n_nat, np.int32)
 
         for d in range(w.n_days):
             date = w.dates[d]
@@ -132,15 +131,16 @@ class Simulation:
             n_old = pop.n
             pop.reserve(int(counts.sum() + parole_n.sum()) + sum(math.ceil(cv.size / scale) for _, cv in caravan_day.get(d, [])))
             ag = pop.view()
-            n_new = K.departures(ag, pop.n, net, counts, parole_n, no_group, key, d)
+            target_cum = lv.target_cum[d]                # today's split of each nationality over border cities
+            n_new = K.departures(ag, pop.n, net, counts, parole_n, target_cum, key, d)
             for gi, cv in caravan_day.get(d, []):
                 cum = np.cumsum([cv.nationalities.get(nm, 0.0) for nm in w.nat_names])
                 cum = cum / cum[-1]
                 first = int(np.searchsorted(cum, 0.5))
                 tgt = w.border_cities.index(place_index[cv.target]) if cv.target else \
-                    int(np.searchsorted(net.nat_target_cum[first], R.uniform(key, R.S_CARAVAN, gi), side="right"))
+                    int(np.searchsorted(target_cum[first], R.uniform(key, R.S_CARAVAN, gi), side="right"))
                 n_new = K.caravan(ag, n_new, net, int(math.ceil(cv.size / scale)), place_index[cv.origin],
-                                  min(tgt, len(w.border_cities) - 1), cum, gi, cohesion, key, d)
+                                  min(tgt, len(w.border_cities) - 1), cum, gi, target_cum, key, d)
             pop.n = n_new
             sinks[K.PAROLED] += int(parole_n.sum())
             # [border | US | transit + today's departers]: each phase gets the part it acts on

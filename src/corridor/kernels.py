@@ -54,8 +54,8 @@ def _draw_cum(cum, lo, hi, u):
 
 
 @njit(cache=True)
-def _draw_target(net, nat, u):
-    row = net.nat_target_cum[nat]
+def _draw_target(target_cum, nat, u):
+    row = target_cum[nat]
     for t in range(row.shape[0]):
         if u < row[t]:
             return t
@@ -78,10 +78,11 @@ def _group_key(g):
 
 
 @njit(cache=True)
-def departures(ag, n0, net, counts, parole_counts, group_of_nat, key, day):
+def departures(ag, n0, net, counts, parole_counts, target_cum, key, day):
     """Create today's departers at their origins (serial: creation order fixes agent identities).
 
-    counts[nat] people leave by land; parole_counts[nat] fly in on parole (created straight into the
+    counts[nat] people leave by land, each heading for a border city drawn from today's split
+    (target_cum[nat], cumulative); parole_counts[nat] fly in on parole (created straight into the
     PAROLED status so the books hold them too). Returns the new agent count.
     """
     i = n0
@@ -97,13 +98,13 @@ def departures(ag, n0, net, counts, parole_counts, group_of_nat, key, day):
             ag.group[i] = 0
             i += 1
         for _ in range(counts[nat]):
-            _spawn(ag, i, nat, net, key, day, group_of_nat[nat])
+            _spawn(ag, i, nat, net, target_cum, key, day, 0)
             i += 1
     return i
 
 
 @njit(inline="always", cache=True)
-def _spawn(ag, i, nat, net, key, day, group):
+def _spawn(ag, i, nat, net, target_cum, key, day, group):
     lo = net.nat_origin_start[nat]
     hi = net.nat_origin_start[nat + 1]
     k = _draw_cum(net.nat_origin_cum, lo, hi, R.uniform(key, R.S_ORIGIN, ag.uid[i]))
@@ -112,7 +113,7 @@ def _spawn(ag, i, nat, net, key, day, group):
     ag.place[i] = net.nat_origin_place[k]
     ag.leg[i] = -1
     ag.timer[i] = 0
-    ag.target[i] = _draw_target(net, nat, R.uniform(key, R.S_TARGET, ag.uid[i]))
+    ag.target[i] = _draw_target(target_cum, nat, R.uniform(key, R.S_TARGET, ag.uid[i]))
     ag.attempts[i] = 0
     ag.flags[i] = 0
     ag.group[i] = group
@@ -120,7 +121,7 @@ def _spawn(ag, i, nat, net, key, day, group):
 
 
 @njit(cache=True)
-def caravan(ag, n0, net, size, origin, target, nat_cum, group, cohesion_day, key, day):
+def caravan(ag, n0, net, size, origin, target, nat_cum, group, target_cum, key, day):
     """A caravan: `size` agents leave `origin` together, one group id, one target."""
     for j in range(size):
         i = n0 + j
@@ -131,7 +132,7 @@ def caravan(ag, n0, net, size, origin, target, nat_cum, group, cohesion_day, key
             if u < nat_cum[k]:
                 nat = k
                 break
-        _spawn(ag, i, nat, net, key, day, group)
+        _spawn(ag, i, nat, net, target_cum, key, day, group)
         ag.place[i] = origin
         ag.target[i] = target
     return n0 + size
@@ -166,7 +167,7 @@ def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_
                 ag.place[i] = net.nat_origin_place[k]
                 ag.leg[i] = -1
                 ag.timer[i] = 0
-                ag.target[i] = _draw_target(net, nat, R.uniform(key, R.S_TARGET, ag.uid[i]))
+                ag.target[i] = _draw_target(lv.target_cum[d], nat, R.uniform(key, R.S_TARGET, ag.uid[i]))
                 ag.since[i] = d
             continue
         if st != IN_TRANSIT:

@@ -45,6 +45,12 @@ Series = Union[float, list[Step]]
 """A lever value: a constant, or dated steps."""
 
 
+class CitySplit(Strict):
+    """One step of a dated split over border cities: `weights` hold for departures from `from` until the next step."""
+    start: dt.date = Field(alias="from")
+    weights: dict[str, float]
+
+
 def _check_steps(v: Any) -> Any:
     if isinstance(v, list):
         dates = [s.start for s in v]
@@ -127,7 +133,9 @@ class Departures(Strict):
 class Nationality(Strict):
     name: str = Field(description="CBP citizenship label, as in monthly.csv")
     origins: dict[str, float] = Field(description="departure place id -> weight")
-    border_cities: dict[str, float] = Field(description="target border city id -> weight (where people head for)")
+    border_cities: Union[dict[str, float], list[CitySplit]] = Field(
+        description="target border city id -> weight (where people head for), or dated splits "
+                    "`[{from: DATE, weights: {city: weight, ...}}, ...]` applied by departure date")
     departures: Departures
     title42_expulsion: Series = Field(0.0, description="share of Border Patrol encounters expelled under Title 42")
     title8_removal: Series = Field(0.1, description="share of processed Title 8 encounters put in removal (flight or return)")
@@ -140,6 +148,24 @@ class Nationality(Strict):
     @classmethod
     def _steps(cls, v):
         return _check_steps(v)
+
+    @field_validator("border_cities")
+    @classmethod
+    def _splits(cls, v):
+        _check_steps(v)
+        for weights in [v] if isinstance(v, dict) else [s.weights for s in v]:
+            bad = {k: w for k, w in weights.items() if not w >= 0}
+            if bad:
+                raise ValueError(f"weights must be >= 0, got {bad}")
+            if sum(weights.values()) <= 0:
+                raise ValueError(f"weights must sum to more than 0, got {weights}")
+        return v
+
+    def city_splits(self) -> list[tuple[dt.date | None, dict[str, float]]]:
+        """The split over border cities as dated steps; a constant split is one step from the start (None)."""
+        if isinstance(self.border_cities, dict):
+            return [(None, self.border_cities)]
+        return [(s.start, s.weights) for s in self.border_cities]
 
 
 class Caravan(Strict):
@@ -321,8 +347,9 @@ class Scenario(Strict):
         for i, n in enumerate(self.nationalities):
             for pid in n.origins:
                 _member(f"nationalities[{i}] ({n.name}).origins", pid, place_ids, "place ids")
-            for pid in n.border_cities:
-                _member(f"nationalities[{i}] ({n.name}).border_cities", pid, border, "border city ids")
+            for _, weights in n.city_splits():
+                for pid in weights:
+                    _member(f"nationalities[{i}] ({n.name}).border_cities", pid, border, "border city ids")
         pol = self.policies
         for field, keys, valid, what in (
             ("mexico_visa_required", pol.mexico_visa_required, nats, "nationalities"),

@@ -25,7 +25,7 @@ CROSSING_CODE = {"port": 0, "rail_bridge": 1, "between_ports": 2}
 Net = namedtuple("Net", [
     "place_kind", "place_dwell", "leg_from", "leg_to", "leg_mode", "leg_days", "leg_cost", "leg_capacity",
     "leg_detection", "leg_region", "leg_visa", "leg_counts", "out_start", "out_legs", "dist", "dist_visa", "target_place",
-    "place_target", "nat_origin_start", "nat_origin_place", "nat_origin_cum", "nat_target_cum",
+    "place_target", "nat_origin_start", "nat_origin_place", "nat_origin_cum",
     "nat_transit_mexico", "nat_returnable", "nat_deport", "city_bp", "city_port_start", "city_ports",
     "crossing_kind", "crossing_city", "crossing_sector", "crossing_appt", "sector_gotaway", "south_place",
 ])
@@ -34,7 +34,7 @@ Net = namedtuple("Net", [
 Levers = namedtuple("Levers", [
     "enforcement", "contention", "guat_block", "return_south", "visa", "accepts", "returns_cap", "closed",
     "proc_factor", "hold_factor", "flights", "appointments", "parole_daily", "regime", "aid", "sanctions",
-    "title42", "t8_removal", "personnel",
+    "title42", "t8_removal", "personnel", "target_cum",
 ])
 
 
@@ -149,7 +149,10 @@ def compile_world(sc: Scenario) -> World:
     dist_visa = _shortest_days(n_p, leg_from[land], leg_to[land], (leg_days + place_dwell[leg_to])[land])[:, border].T.copy()
 
     nat_origin_start, nat_origin_place, nat_origin_cum = [0], [], []
-    nat_target_cum = np.zeros((len(sc.nationalities), len(border)))
+    ords = np.array([d.toordinal() for d in dates])
+    # target_cum[day, nat, t]: cumulative split over border cities for people leaving that day
+    target_cum = np.zeros((len(dates), len(sc.nationalities), len(border)))
+    heads_for = np.zeros((len(sc.nationalities), len(border)), np.bool_)   # any weight at any date
     for ni, nat in enumerate(sc.nationalities):
         w = np.array(list(nat.origins.values()), float)
         if w.sum() <= 0:
@@ -157,15 +160,17 @@ def compile_world(sc: Scenario) -> World:
         nat_origin_place += [P[k] for k in nat.origins]
         nat_origin_cum += list(np.cumsum(w) / w.sum())
         nat_origin_start.append(len(nat_origin_place))
-        tw = np.zeros(len(border))
-        for k, v in nat.border_cities.items():
-            tw[border.index(P[k])] = v
-        if tw.sum() <= 0:
-            raise InputError(f"{sc.name}: nationalities ({nat.name}).border_cities: weights must sum to more than 0")
-        nat_target_cum[ni] = np.cumsum(tw) / tw.sum()
+        for si, (start, weights) in enumerate(nat.city_splits()):
+            tw = np.zeros(len(border))
+            for k, v in weights.items():
+                tw[border.index(P[k])] = v
+            # the first split also holds before its date
+            days = slice(None) if si == 0 else ords >= start.toordinal()
+            target_cum[days, ni] = np.cumsum(tw) / tw.sum()
+            heads_for[ni] |= tw > 0
         for k in nat.origins:
             for t, pi in enumerate(border):
-                if tw[t] > 0 and not np.isfinite(dist[t, P[k]]):
+                if heads_for[ni, t] and not np.isfinite(dist[t, P[k]]):
                     raise InputError(f"{sc.name}: nationalities ({nat.name}): no route from origin {k!r} "
                                      f"to border city {sc.places[pi].id!r}; add legs that connect them")
 
@@ -201,7 +206,6 @@ def compile_world(sc: Scenario) -> World:
         out_start=out_start, out_legs=order.astype(np.int64), dist=dist, dist_visa=dist_visa, target_place=np.array(border, np.int64),
         place_target=place_target, nat_origin_start=np.array(nat_origin_start, np.int64),
         nat_origin_place=np.array(nat_origin_place, np.int64), nat_origin_cum=np.array(nat_origin_cum, np.float64),
-        nat_target_cum=nat_target_cum,
         nat_transit_mexico=np.array([n.transit_mexico for n in sc.nationalities], np.bool_),
         nat_returnable=np.array([n.returnable_to_mexico for n in sc.nationalities], np.bool_),
         nat_deport=np.array([n.mexico_detention_deport for n in sc.nationalities], np.float64),
@@ -213,12 +217,12 @@ def compile_world(sc: Scenario) -> World:
         sector_gotaway=np.array([s.gotaway_share for s in sc.sectors], np.float64),
         south_place=np.int64(south_place),
     )
-    levers = compile_levers(sc, dates)
+    levers = compile_levers(sc, dates, target_cum)
     for ni, nat in enumerate(sc.nationalities):
         if not levers.visa[:, ni].any():
             continue
         for k in nat.origins:
-            for t in np.flatnonzero(nat_target_cum[ni] - np.concatenate([[0.0], nat_target_cum[ni][:-1]]) > 0):
+            for t in np.flatnonzero(heads_for[ni]):
                 if not np.isfinite(dist_visa[t, P[k]]):
                     raise InputError(f"{sc.name}: policies.mexico_visa_required.{nat.name}: from origin {k!r} the only "
                                      f"route to {sc.places[border[t]].id!r} is a visa-gated flight; add an overland leg")
@@ -236,7 +240,8 @@ def compile_world(sc: Scenario) -> World:
     )
 
 
-def compile_levers(sc: Scenario, dates: list[dt.date]) -> Levers:
+def compile_levers(sc: Scenario, dates: list[dt.date], target_cum: np.ndarray) -> Levers:
+    """Every lever as one value per day (target_cum, the dated split over border cities, comes ready made)."""
     pol = sc.policies
     nats = [n.name for n in sc.nationalities]
     days_in_month = np.array([(dt.date(d.year + d.month // 12, d.month % 12 + 1, 1) - dt.date(d.year, d.month, 1)).days
@@ -272,4 +277,5 @@ def compile_levers(sc: Scenario, dates: list[dt.date]) -> Levers:
         title42=np.column_stack([np.clip(timeline(n.title42_expulsion, dates, 0.0), 0, 1) for n in sc.nationalities]),
         t8_removal=np.column_stack([np.clip(timeline(n.title8_removal, dates, 0.0), 0, 1) for n in sc.nationalities]),
         personnel=timeline(pol.mexico_personnel, dates, 0.0),
+        target_cum=target_cum,
     )
