@@ -40,6 +40,10 @@ START, END, SPINUP = dt.date(2022, 10, 1), dt.date(2024, 12, 31), 120
 EARLY = dt.date(2022, 1, 1)          # first step of dated series that start before the run (spin-up included)
 CHECK = False
 
+
+class Flow(dict):
+    """A mapping written on one line ({a: 1, b: 2}) in the generated YAML."""
+
 # ============================================================================ facts
 
 
@@ -928,13 +932,28 @@ CITY_SPLIT = {  # sector -> {city: share}, source
                           f"({c_rey})"),
 }
 # state -> {sector: weight}
-STATE_SECTORS = {
-    "CA": {"San Diego": SEC23["San Diego"], "El Centro": SEC23["El Centro"]},
-    "AZ": {"Tucson": SEC23["Tucson"], "Yuma": SEC23["Yuma"]},
-    "NM": {"El Paso": 1.0},
-    "TX": {"El Paso": SEC23["El Paso"] - NM_TOTAL, "Big Bend": SEC23["Big Bend"], "Del Rio": SEC23["Del Rio"],
-           "Laredo": SEC23["Laredo"], "Rio Grande Valley": SEC23["Rio Grande Valley"]},
-}
+
+
+def _state_sectors(sectors: pd.Series, nm_total: float) -> dict[str, dict[str, float]]:
+    """state -> {sector: weight}, from Border Patrol encounters by sector and the NM state total (El Paso spans
+    NM and west Texas)."""
+    return {
+        "CA": {"San Diego": sectors["San Diego"], "El Centro": sectors["El Centro"]},
+        "AZ": {"Tucson": sectors["Tucson"], "Yuma": sectors["Yuma"]},
+        "NM": {"El Paso": 1.0},
+        "TX": {"El Paso": max(sectors["El Paso"] - nm_total, 0.0), "Big Bend": sectors["Big Bend"],
+               "Del Rio": sectors["Del Rio"], "Laredo": sectors["Laredo"], "Rio Grande Valley": sectors["Rio Grande Valley"]},
+    }
+
+
+STATE_SECTORS = _state_sectors(SEC23, NM_TOTAL)   # FY2023
+
+
+def _month_state_sectors(month: str) -> dict[str, dict[str, float]]:
+    return _state_sectors(SEC[SEC.month == month].groupby("sector").usbp_encounters.sum(),
+                          float(DETAIL[(DETAIL.month == month) & (DETAIL.state == "NM")].encounters.sum()))
+
+
 BORDER_RULE = ("border_cities: derived, FY2023 P(state | citizenship) from observed/cbp_sw_encounters_monthly_state_"
                "citizenship_detail.csv, each state split over its sectors by FY2023 Border Patrol encounters (observed/"
                "usbp_sw_sector_monthly_ohss.csv; TX El Paso = El Paso sector minus the NM state total, since the "
@@ -942,11 +961,11 @@ BORDER_RULE = ("border_cities: derived, FY2023 P(state | citizenship) from obser
                "sector over its cities: " + "; ".join(f"{k}: {v[1]}" for k, v in CITY_SPLIT.items()))
 
 
-def _city_weights(cit: str) -> dict[str, float]:
-    row = BY_CIT_STATE.loc[cit]
+def _city_weights(states: pd.Series, state_sectors: dict = STATE_SECTORS) -> dict[str, float]:
+    """Encounters by state (one nationality) -> weights over border cities (rule in BORDER_RULE)."""
     w = defaultdict(float)
-    for state, secs in STATE_SECTORS.items():
-        p_state = row.get(state, 0) / row.sum()
+    for state, secs in state_sectors.items():
+        p_state = states.get(state, 0) / states.sum()
         tot = sum(secs.values())
         for sec, v in secs.items():
             p_sec = p_state * v / tot
@@ -954,6 +973,40 @@ def _city_weights(cit: str) -> dict[str, float]:
             for city, f in split.items():
                 w[city] += p_sec * f
     out = {c: round(w[c], 4) for c in BORDER_IDS if round(w[c], 4) > 0}
+    return out
+
+
+# The split over border cities month by month, June 2022 (the spin-up's first month) to September 2023 (the last
+# training month; it holds after, so the validation months and the forecast take none of their own data). A month's
+# split applies to people leaving LEAD days before the month starts, the time it takes them to reach the border.
+SPLIT_MONTHS = ("2022-06", "2023-09")
+SPLIT_MONTH_MIN = 500   # encounters below which a month's split is too noisy: the FY2023 split is used
+LEAD_DAYS = {"Mexico": 3, "Guatemala": 14, "Honduras": 14, "El Salvador": 14, "Cuba": 14, "Haiti": 14,
+             "Nicaragua": 14}
+LEAD_OTHERS = 30
+LEAD_SRC = ("assumed, consistent with journeys of about a month from Venezuela (up to two months), the Central "
+            "American leg about two weeks (" + F.cite("transit", 96, "Example self-financed Venezuelan journey") + "; "
+            + F.cite("transit", 97, "Duration Venezuela") + ")")
+BORDER_SPLIT_RULE = (f"month by month from {SPLIT_MONTHS[0]} to {SPLIT_MONTHS[1]} (the last training month, held "
+                     f"after it): P(state | citizenship) of the month, each state split over its sectors by the month's Border "
+                     f"Patrol encounters, for people leaving a lead time before the month "
+                     f"starts (Mexicans {LEAD_DAYS['Mexico']} days, Central Americans, Cubans, Haitians and "
+                     f"Nicaraguans {LEAD_DAYS['Guatemala']}, others {LEAD_OTHERS}: {LEAD_SRC}); months with fewer than "
+                     f"{SPLIT_MONTH_MIN} encounters of the nationality take the FY2023 split")
+
+
+def _city_splits(label: str, cit: str) -> list[dict]:
+    """Dated splits over border cities (BORDER_SPLIT_RULE), repeated splits merged."""
+    rows = FY23_ALL[(FY23_ALL.cit == cit) & (FY23_ALL.month >= SPLIT_MONTHS[0]) & (FY23_ALL.month <= SPLIT_MONTHS[1])]
+    fy2023 = _city_weights(BY_CIT_STATE.loc[cit])
+    lead = dt.timedelta(days=LEAD_DAYS.get(label, LEAD_OTHERS))
+    out = []
+    for month, g in rows.groupby("month"):
+        states = g.groupby("state").encounters.sum()
+        weights = _city_weights(states, _month_state_sectors(month)) if states.sum() >= SPLIT_MONTH_MIN else fy2023
+        start = EARLY if not out else dt.date.fromisoformat(month + "-01") - lead
+        if not out or out[-1]["weights"] != weights:
+            out.append(Flow({"from": start, "weights": weights}))
     return out
 
 
@@ -1116,7 +1169,7 @@ for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
     item = {
         "name": label,
         "origins": origins,
-        "border_cities": _city_weights(key),
+        "border_cities": _city_splits(label, key),
         "departures": {"base_per_day": base, "trend_per_year": 0.0, "seasonal_amplitude": 0.1,
                        "seasonal_peak_month": 8, "elasticity": 1.0, "reference_chance": 0.6},
         "title42_expulsion": t42,
@@ -1126,7 +1179,7 @@ for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
         "transit_mexico": label != "Mexico",
         "source": "; ".join([
             f"origins: {osrc}",
-            "border_cities: derived (rule in the comment above `nationalities:`)",
+            "border_cities: derived (rules in the comment above `nationalities:`)",
             ("departures: fitted where marked `# fitted:`; base_per_day started from" if FIT else
              "departures.base_per_day: initial guess, to be fitted:") + f" FY2023 SW encounters {enc:,.0f}"
             f"{' (incl. folded labels)' if key == 'OTHER' else ''} x 0.8 / 365 (rule above)",
@@ -1186,6 +1239,8 @@ RET_CAP = round(CAP30K / 30)
 
 def _plain(x):
     """numpy scalars and tuples -> plain Python for yaml.safe_dump."""
+    if isinstance(x, Flow):
+        return Flow({k: _plain(v) for k, v in x.items()})
     if isinstance(x, dict):
         return {k: _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -1195,8 +1250,19 @@ def _plain(x):
     return x
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Every value written out in full: shared objects (one date, one split) get no YAML anchors."""
+    def ignore_aliases(self, data):
+        return True
+
+
+_NoAliases.add_representer(Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data,
+                                                                                 flow_style=True))
+
+
 def ydump(obj, indent: int) -> list[str]:
-    text = yaml.safe_dump(_plain(obj), sort_keys=False, allow_unicode=True, default_flow_style=False, width=10_000)
+    text = yaml.dump(_plain(obj), Dumper=_NoAliases, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                     width=10_000)
     return [" " * indent + ln if ln else ln for ln in text.rstrip("\n").split("\n")]
 
 
@@ -1300,7 +1366,7 @@ def build() -> str:
     L += ["# ============================================================== nationalities",
           "# One per CBP citizenship label in observed/monthly.csv (Canada, Ukraine, Philippines, Myanmar folded into",
           "# Other). Rules shared by all items (each item's `source:` says which it used):"]
-    L += comment("border_cities: " + BORDER_RULE.split(": ", 1)[1], 0)
+    L += comment("border_cities: " + BORDER_RULE.split(": ", 1)[1] + "; " + BORDER_SPLIT_RULE + ".", 0)
     L += comment("departures: base_per_day = FY2023 SW encounters of the nationality (observed/cbp_sw_encounters_"
                  "monthly_state_citizenship_detail.csv) x 0.8 (to allow for repeat crossings) / 365; trend 0, seasonal "
                  "amplitude 0.1 peaking in August, elasticity 1.0, reference chance 0.6: all initial guesses, to be "
@@ -1604,7 +1670,7 @@ def check(text: str) -> None:
                     if v not in seen:
                         seen.add(v)
                         q.append(v)
-            missing = [b for b in n.border_cities if b not in seen]
+            missing = [b for _, weights in n.city_splits() for b in weights if b not in seen]
             assert not missing, f"{n.name}: {o} cannot reach {missing}"
     if CHECK:
         print(f"places {len(sc.places)}, legs {len(sc.legs)}, crossings {len(sc.crossings)}")
