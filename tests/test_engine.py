@@ -193,6 +193,18 @@ def test_expelled_people_retry_at_their_own_rate_under_title42():
     assert high.loc[t42, "population:gave_up"].iloc[-1] < low.loc[t42, "population:gave_up"].iloc[-1]
 
 
+def test_expulsion_retry_rate_applies_to_expulsions_only():
+    """With no one expelled (Title 42 shares 0) while Title 42 is in force, Mexicans removed over land under
+    Title 8 retry at retry_after_return: retry_after_expulsion changes nothing."""
+    def run(expulsion):
+        o = {"behaviour.retry_after_expulsion": expulsion, "behaviour.retry_after_return": 0.5,
+             "nationalities.Guatemala.title42_expulsion": 0.0, "nationalities.Mexico.title42_expulsion": 0.0}
+        return Simulation.from_scenario(MINI, seed=7, overrides=o).run().to_df()
+    low, high = run(0.05), run(0.95)
+    assert wide(low)["returns_to_mexico"].sum() + wide(low)["removals"].sum() > 0
+    pd.testing.assert_frame_equal(low, high)
+
+
 def test_dated_border_city_split_moves_encounters_between_sectors():
     """Guatemalans head for Reynosa only, then (for departures from 2023-02-01) for Ciudad Juárez only: El Paso's
     encounters of people who left after the switch grow, the Rio Grande Valley's shrink, and the books balance."""

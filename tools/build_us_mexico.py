@@ -1083,11 +1083,11 @@ NATS = [
                           "Guanajuato"),
      ("all",), 0.4, True, 0.0),
     ("Guatemala", "GUATEMALA", ({"quetzaltenango": 0.5, "guatemala-city": 0.5}, "assumed (western highlands vs capital)"),
-     ("all",), 0.4, True, 0.4),
+     ("all",), 0.4, True, "NTCA"),
     ("Honduras", "HONDURAS", ({"san-pedro-sula": 0.6, "tegucigalpa": 0.4}, "assumed"),
-     ("all",), 0.4, True, 0.4),
+     ("all",), 0.4, True, "NTCA"),
     ("El Salvador", "EL SALVADOR", ({"san-salvador": 1.0}, "assumed"),
-     ("all",), 0.4, True, 0.4),
+     ("all",), 0.4, True, "NTCA"),
     ("Nicaragua", "NICARAGUA", ({"managua": 1.0}, "assumed"),
      ("from", dt.date(2023, 1, 5), "2023-02"), 0.1, False, 0.05),
     ("Cuba", "CUBA", ({"havana": 1.0}, "assumed"),
@@ -1137,7 +1137,9 @@ DEP_RATIO_23 = DEP23 * 12 / 10 / NTCA23
 DEPORT_NTCA_SRC = (f"derived: Northern Triangle deportations from Mexico / NT detention events: 2022 {DEP22:,.0f} / "
                    f"~{NTCA22:,.0f} = {DEP_RATIO_22:.2f} ({c_d22}; {c_e22}; El Salvador scaled from Guatemala by "
                    f"{Q1['_cite']}); 2023 {DEP23:,.0f} in Jan-Oct x 12/10 / ~{NTCA23:,.0f} = {DEP_RATIO_23:.2f} "
-                   f"({R47['_cite']}; {c_ev23}; shares {J23['_cite']}); 0.4 between the two, weighted to 2023")
+                   f"({R47['_cite']}; {c_ev23}; shares {J23['_cite']}); each year's ratio from its 1 January (the 2022 "
+                   f"one also before)")
+DEPORT_NTCA = [(EARLY, round(DEP_RATIO_22, 2)), (dt.date(2023, 1, 1), round(DEP_RATIO_23, 2))]
 DEPORT_OTHER_SRC = ("derived: Mexico returned almost no one else: Nicaraguans 327 in Jan-Oct 2023 (" + R47["_cite"]
                     + ") of ~40,000 events (" + F.cite("transit", 34, "Events of irregular migrants in Mexico 2022")
                     + "), Cubans 47 in Apr-Aug 2023 (" + F.cite("transit", 51, "Returns of irregular migrants from Mexico")
@@ -1175,7 +1177,7 @@ for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
         "title42_expulsion": t42,
         "title8_removal": t8,
         "returnable_to_mexico": retn,
-        "mexico_detention_deport": dep,
+        "mexico_detention_deport": _steps(*DEPORT_NTCA) if dep == "NTCA" else dep,
         "transit_mexico": label != "Mexico",
         "source": "; ".join([
             f"origins: {osrc}",
@@ -1191,7 +1193,7 @@ for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
             "returnable_to_mexico: " + ("true (Mexicans; Central Americans under the long-standing arrangement)"
                                         if retn else "false (returns only under policies.mexico_accepts_returns)"),
             "mexico_detention_deport: " + ("not applicable (Mexicans are not inspected in transit)" if label == "Mexico"
-                                           else "derived, Northern Triangle rule above" if dep >= 0.4
+                                           else "derived, Northern Triangle rule above" if dep == "NTCA"
                                            else "derived, 'others' rule above"),
         ])}
     NAT_ITEMS.append(item)
@@ -1374,7 +1376,7 @@ def build() -> str:
     L += comment("title42_expulsion: the observed share of encounters under Title 42 before it ended (source per "
                  "item), stepping to 0 on 2023-05-12, the day after the order ended (observed/events.csv 2023-05-11 "
                  "row); " + T42_ROWS + ".", 0)
-    L += comment("mexico_detention_deport, Northern Triangle (0.4): " + DEPORT_NTCA_SRC + ". Others (0.05): "
+    L += comment("mexico_detention_deport, Northern Triangle (by year): " + DEPORT_NTCA_SRC + ". Others (0.05): "
                  + DEPORT_OTHER_SRC + ".", 0)
     if FIT:
         L += comment("Values marked `# fitted:` replace these initial guesses: they come from "

@@ -25,10 +25,9 @@ from . import rng as R
 from .errors import ConservationError
 from .population import BYTES_PER_AGENT, FIRST_SINK, N_STATUS, STATUS_NAMES, Population
 from .scenario import Scenario, load, scenario_hash
-from .world import REGIME_CODE, World, compile_world
+from .world import World, compile_world
 
 AUDIT_EVERY = 91  # days between full scans of every agent ever created
-TITLE42 = REGIME_CODE["title42"]
 
 
 class Simulation:
@@ -198,9 +197,9 @@ class Simulation:
             K.removals(ag, held_us, d, key, p_flight, int(beh.max_ice_detention_days), tal, o)
             # ---- repeat attempts
             # Title 42 expulsions were quick and carried no penalty, so more of the expelled tried again
-            retry_return = beh.retry_after_return if lv.regime[d] != TITLE42 or beh.retry_after_expulsion is None \
-                else beh.retry_after_expulsion
-            K.retries(ag, active, d, key, retry_return, beh.retry_after_removal, beh.retry_delay_days, tal, o)
+            retry_expulsion = beh.retry_after_return if beh.retry_after_expulsion is None else beh.retry_after_expulsion
+            K.retries(ag, active, d, key, retry_expulsion, beh.retry_after_return, beh.retry_after_removal,
+                      beh.retry_delay_days, tal, o)
 
             # ---- census, books, record
             status, place, waiting, seekers, custody_s, ready_s, ice, groups_n = K.census(

@@ -13,7 +13,8 @@ import numpy as np
 from numba import njit, prange
 
 from . import rng as R
-from .population import (CROSSING, F_DECIDED, DETAINED_MEXICO, EVADED, F_APPT, F_INSPECT, F_SEEKER, FIRST_SINK, GAVE_UP,
+from .population import (CROSSING, F_DECIDED, DETAINED_MEXICO, EVADED, F_APPT, F_EXPELLED, F_INSPECT, F_SEEKER,
+                         FIRST_SINK, GAVE_UP,
                          ICE_DETENTION, IN_TRANSIT, N_STATUS, PAROLED, REGROUPING, RELEASED_US, REMOVED,
                          US_CUSTODY, WAITING_BORDER)
 
@@ -25,7 +26,7 @@ N_CHUNKS = 64
  O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_QUIT, O_WIDTH) = range(30)
 
 # Outcomes of processing in the US.
-OUT_RELEASE, OUT_RETURN_MX, OUT_ICE, OUT_REMOVED_LAND = range(4)
+OUT_RELEASE, OUT_RETURN_MX, OUT_ICE, OUT_REMOVED_LAND, OUT_EXPELLED = range(5)
 REGIME_T42, REGIME_T8, REGIME_T8R = 0, 1, 2
 
 
@@ -361,7 +362,7 @@ def _inspections_chunk(ag, active, net, lv, d, key, group_size, leak, full_size,
                 continue
             nat = ag.nat[i]
             u = R.uniform(key, R.S_MXOUT, ag.uid[i])
-            if u < net.nat_deport[nat]:
+            if u < lv.deport[d, nat]:
                 row[o[O_DEPORT]] += 1
                 row[o[O_BAD] + nat] += 1
                 _home(ag, i, d)
@@ -562,10 +563,10 @@ def outcome(net, lv, d, nat, u, u_accept, p_accept, restricted_factor, row, o):
         row[o[O_EXPULSIONS]] += 1
         if to_mexico_ok:
             if mexican or net.nat_returnable[nat]:
-                return OUT_RETURN_MX
+                return OUT_EXPELLED
             row[o[O_RETURN_DEMAND]] += 1
             if u_accept < p_accept:
-                return OUT_RETURN_MX
+                return OUT_EXPELLED
         return OUT_ICE
     r = lv.t8_removal[d, nat]
     if regime == REGIME_T8R:
@@ -602,7 +603,7 @@ def _apply_outcome(ag, i, out, city, d, nat, row, o):
         ag.status[i] = WAITING_BORDER
         ag.place[i] = city
         ag.leg[i] = -1
-        ag.flags[i] = 0
+        ag.flags[i] = F_EXPELLED if out == OUT_EXPELLED else 0
         ag.since[i] = d
         ag.timer[i] = -1                       # the retry decision is taken in `retries`
 
@@ -670,16 +671,17 @@ def _removals_chunk(ag, active, d, key, p_flight, max_days, row, o, lo, hi):
 # --------------------------------------------------------------------------- repeat attempts
 
 @njit(parallel=True, cache=True)
-def retries(ag, active, d, key, retry_return, retry_removal, regroup_days, tal, o):
-    """Those returned to Mexico or sent home today decide whether to try again (timer == -1 marks them)."""
+def retries(ag, active, d, key, retry_expulsion, retry_return, retry_removal, regroup_days, tal, o):
+    """Those returned to Mexico or sent home today decide whether to try again (timer == -1 marks them):
+    after a Title 42 expulsion at `retry_expulsion`, after any other return at `retry_return`."""
     n = active.shape[0]
     for c in prange(N_CHUNKS):
         lo, hi = _chunk(n, c)
-        _retries_chunk(ag, active, d, key, retry_return, retry_removal, regroup_days, tal[c], o, lo, hi)
+        _retries_chunk(ag, active, d, key, retry_expulsion, retry_return, retry_removal, regroup_days, tal[c], o, lo, hi)
 
 
 @njit(cache=True)
-def _retries_chunk(ag, active, d, key, retry_return, retry_removal, regroup_days, row, o, lo, hi):
+def _retries_chunk(ag, active, d, key, retry_expulsion, retry_return, retry_removal, regroup_days, row, o, lo, hi):
     for j in range(lo, hi):
         i = active[j]
         if ag.timer[i] != -1:
@@ -687,7 +689,9 @@ def _retries_chunk(ag, active, d, key, retry_return, retry_removal, regroup_days
         st = ag.status[i]
         u = R.uniform(key, R.S_RETRY, ag.uid[i])
         if st == WAITING_BORDER:
-            if u < retry_return:
+            rate = retry_expulsion if ag.flags[i] & F_EXPELLED else retry_return
+            ag.flags[i] &= ~F_EXPELLED
+            if u < rate:
                 ag.timer[i] = 0
             else:
                 ag.timer[i] = 0

@@ -62,7 +62,7 @@ LEVERS: dict[str, tuple[str, str | None, str, bool]] = {
     "sanctions_relief": ("sanctions", "nationality", "unit", True),
 }
 # nationalities.<name>.<field> -> Levers field
-NAT_LEVERS = {"title42_expulsion": "title42", "title8_removal": "t8_removal"}
+NAT_LEVERS = {"title42_expulsion": "title42", "title8_removal": "t8_removal", "mexico_detention_deport": "deport"}
 CONTENTION_MODES = ("train", "bus", "truck", "foot")
 
 

@@ -25,6 +25,7 @@ F_SEEKER = np.uint8(1)     # waits for a CBP One appointment
 F_APPT = np.uint8(2)       # holds an appointment (crossing at a port today)
 F_INSPECT = np.uint8(4)    # started an inspected leg today
 F_DECIDED = np.uint8(8)    # has chosen between waiting for an appointment and crossing
+F_EXPELLED = np.uint8(16)  # returned to Mexico today by a Title 42 expulsion (decides whether to retry at its rate)
 
 Agents = namedtuple("Agents", "nat status place leg timer target attempts flags group since uid")
 

@@ -140,11 +140,11 @@ class Nationality(Strict):
     title42_expulsion: Series = Field(0.0, description="share of Border Patrol encounters expelled under Title 42")
     title8_removal: Series = Field(0.1, description="share of processed Title 8 encounters put in removal (flight or return)")
     returnable_to_mexico: bool = Field(False, description="Mexico takes them back (Mexicans, Central Americans; others by agreement)")
-    mexico_detention_deport: float = Field(0.3, ge=0, le=1, description="share of those detained in Mexico who are deported home")
+    mexico_detention_deport: Series = Field(0.3, description="share of those detained in Mexico who are deported home")
     transit_mexico: bool = Field(True, description="False for Mexicans: not inspected by Mexico's migration authority")
     source: str = ""
 
-    @field_validator("title42_expulsion", "title8_removal")
+    @field_validator("title42_expulsion", "title8_removal", "mexico_detention_deport")
     @classmethod
     def _steps(cls, v):
         return _check_steps(v)
@@ -224,8 +224,8 @@ class Behaviour(Strict):
     appointment_patience_days: float = Field(60.0, gt=0)
     port_presentation_share: float = Field(0.03, ge=0, le=1, description="irregular crossers who present at a port instead")
     give_up_hazard: float = Field(0.002, ge=0, le=1, description="daily chance someone waiting at the border settles or leaves")
-    retry_after_return: float = Field(0.6, ge=0, le=1, description="chance someone returned to Mexico tries again (under Title 8, or always when retry_after_expulsion is unset)")
-    retry_after_expulsion: Optional[float] = Field(None, ge=0, le=1, description="chance someone returned to Mexico while the Title 42 regime is in force (an expulsion, no penalty) tries again; unset: retry_after_return")
+    retry_after_return: float = Field(0.6, ge=0, le=1, description="chance someone returned to Mexico other than by a Title 42 expulsion tries again (also after expulsions when retry_after_expulsion is unset)")
+    retry_after_expulsion: Optional[float] = Field(None, ge=0, le=1, description="chance someone expelled to Mexico under Title 42 (quick, no penalty) tries again; unset: retry_after_return")
     trend_until: Optional[dt.date] = Field(None, description="departure trends stop compounding after this date (a forecast holds each trend's level from the last observed month on); unset: no end")
     news_quit_rate: float = Field(0.0, ge=0, le=1, description="daily chance that someone en route or waiting at the border stops, at the worst news (scaled by how far the perceived chance of getting in has fallen below its long-run memory)")
     news_memory_days: float = Field(120.0, gt=0, description="mean memory (days) of the long-run perceived chance that news is measured against (at least perceived_chance_days)")
@@ -261,7 +261,7 @@ class Condition(Strict):
 
 class RuleAction(Strict):
     """What an active rule does: set one lever to a value from the day it switches on."""
-    lever: str = Field(description="policies.<lever>[.<key>] or nationalities.<name>.<title42_expulsion|title8_removal>, "
+    lever: str = Field(description="policies.<lever>[.<key>] or nationalities.<name>.<title42_expulsion|title8_removal|mexico_detention_deport>, "
                                    "e.g. policies.regime, policies.crossings_closed.lukeville, policies.contention.train; "
                                    "a keyed lever without a key (policies.crossings_closed) sets every key")
     value: Union[float, str] = Field(description="the lever's value while the rule is active (a regime name for policies.regime)")

@@ -26,7 +26,7 @@ Net = namedtuple("Net", [
     "place_kind", "place_dwell", "leg_from", "leg_to", "leg_mode", "leg_days", "leg_cost", "leg_capacity",
     "leg_detection", "leg_region", "leg_visa", "leg_counts", "out_start", "out_legs", "dist", "dist_visa", "target_place",
     "place_target", "nat_origin_start", "nat_origin_place", "nat_origin_cum",
-    "nat_transit_mexico", "nat_returnable", "nat_deport", "city_bp", "city_port_start", "city_ports",
+    "nat_transit_mexico", "nat_returnable", "city_bp", "city_port_start", "city_ports",
     "crossing_kind", "crossing_city", "crossing_sector", "crossing_appt", "sector_gotaway", "south_place",
 ])
 
@@ -34,7 +34,7 @@ Net = namedtuple("Net", [
 Levers = namedtuple("Levers", [
     "enforcement", "contention", "guat_block", "return_south", "visa", "accepts", "returns_cap", "closed",
     "proc_factor", "hold_factor", "flights", "appointments", "parole_daily", "regime", "aid", "sanctions",
-    "title42", "t8_removal", "personnel", "target_cum",
+    "title42", "t8_removal", "deport", "personnel", "target_cum",
 ])
 
 
@@ -208,7 +208,6 @@ def compile_world(sc: Scenario) -> World:
         nat_origin_place=np.array(nat_origin_place, np.int64), nat_origin_cum=np.array(nat_origin_cum, np.float64),
         nat_transit_mexico=np.array([n.transit_mexico for n in sc.nationalities], np.bool_),
         nat_returnable=np.array([n.returnable_to_mexico for n in sc.nationalities], np.bool_),
-        nat_deport=np.array([n.mexico_detention_deport for n in sc.nationalities], np.float64),
         city_bp=city_bp, city_port_start=np.array(city_port_start, np.int64), city_ports=np.array(city_ports, np.int64),
         crossing_kind=np.array([CROSSING_CODE[c.kind] for c in sc.crossings], np.int64),
         crossing_city=np.array([P[c.city] for c in sc.crossings], np.int64),
@@ -276,6 +275,7 @@ def compile_levers(sc: Scenario, dates: list[dt.date], target_cum: np.ndarray) -
         sanctions=_delayed(np.clip(_per_key(pol.sanctions_relief, nats, dates, 0.0), 0, 1), pol.push_delay_days),
         title42=np.column_stack([np.clip(timeline(n.title42_expulsion, dates, 0.0), 0, 1) for n in sc.nationalities]),
         t8_removal=np.column_stack([np.clip(timeline(n.title8_removal, dates, 0.0), 0, 1) for n in sc.nationalities]),
+        deport=np.column_stack([np.clip(timeline(n.mexico_detention_deport, dates, 0.0), 0, 1) for n in sc.nationalities]),
         personnel=timeline(pol.mexico_personnel, dates, 0.0),
         target_cum=target_cum,
     )
