@@ -289,7 +289,8 @@ def default_params(raw: dict) -> list[Param]:
         ("behaviour.appointment_patience_days=10:180:log",
          "days someone waits for a CBP One slot before crossing irregularly"),
         ("behaviour.port_presentation_share=0:0.2", "share of irregular crossers who present at a port instead"),
-        ("behaviour.retry_after_return=0.05:0.95", "chance that someone returned to Mexico under Title 8 tries again"),
+        ("behaviour.retry_after_return=0.05:0.95",
+         "chance that someone returned to Mexico other than by a Title 42 expulsion tries again"),
         ("behaviour.retry_after_expulsion=0.2:0.98", "chance that someone expelled to Mexico under Title 42 tries again"),
         ("behaviour.news_quit_rate=0.001:0.2:log",
          "daily chance that someone en route or waiting stops, at the worst news from the border"),
@@ -301,11 +302,19 @@ def default_params(raw: dict) -> list[Param]:
          "multiplier on every Mexican checkpoint's detection rate (Mexico's detention events)"),
         ("behaviour.give_up_hazard=0.0005:0.03:log",
          "daily chance that someone waiting at the border settles or leaves"),
+        # route choice: how travel days, fares and the chance of detection weigh against each other (they decide
+        # the mix of bus, train and foot through Mexico, hence exposure to checkpoints and Mexico's detentions)
+        ("behaviour.route_time_weight=0.3:3:log", "route choice: utility lost per day of travel"),
+        ("behaviour.route_cost_weight=0.0005:0.01:log", "route choice: utility lost per US dollar of fares"),
+        ("behaviour.route_risk_weight=1:30:log", "route choice: utility lost per unit of detection chance on a leg"),
     ]
+    # Venezuelans are a group of their own: the largest flow through the Darién, with policies of their own
+    # (Title 42 from October 2022, parole, removal flights from October 2023)
     groups = [
         ("Mexico", ["Mexico"]),
         ("Central America", ["Guatemala", "Honduras", "El Salvador"]),
         ("Cuba, Haiti, Nicaragua", ["Cuba", "Haiti", "Nicaragua"]),
+        ("Venezuela", ["Venezuela"]),
     ]
     for g, members in (("Mexico", ["Mexico"]), ("Central America", ["Guatemala", "Honduras", "El Salvador"])):
         members = [n for n in members if n in nats]
@@ -320,10 +329,11 @@ def default_params(raw: dict) -> list[Param]:
     present = [(g, m) for g, m in present if m]
     # seasonality: one swing for the overland north (Mexico, Central America, the Caribbean) and one for those
     # coming through the Darién or by air from further away (the Darién's rainy season and its own calendar)
-    far_group = "South America and beyond"
-    near = [n for g, members in present if g != far_group for n in members]
-    far = [n for g, members in present if g == far_group for n in members]
-    for g, members in (("Mexico, Central America, Caribbean", near), (far_group, far)):
+    far_groups = ("Venezuela", "South America and beyond")
+    near = [n for g, members in present if g not in far_groups for n in members]
+    far = [n for g, members in present if g in far_groups for n in members]
+    seasons = [("Mexico, Central America, Caribbean", near), (", ".join(g for g, _ in present if g in far_groups), far)]
+    for g, members in seasons:
         if members:
             sel = members[0] if len(members) == 1 else "{" + "|".join(members) + "}"
             specs.append((f"nationalities.{sel}.departures.seasonal_amplitude=0:0.4", f"seasonal swing of departures from {g}"))
@@ -339,7 +349,7 @@ def default_params(raw: dict) -> list[Param]:
         path = spec.split("=")[0]
         label = path.split(".")[-1]
         if path.startswith("nationalities."):
-            group = next((g for g, members in [*present, ("Mexico, Central America, Caribbean", near)]
+            group = next((g for g, members in [*present, *seasons]
                           if path.split(".")[1] in (members[0], "{" + "|".join(members) + "}")), "all nationalities")
             label = f"{label}: {group}"
         out.append(parse_param(spec, raw, meaning=meaning, label=label))
