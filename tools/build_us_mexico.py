@@ -674,6 +674,7 @@ leg("port-au-prince", "managua", "air",
 leg("santo-domingo", "managua", "air")
 leg("istanbul", "managua", "air", note="extra-continental migrants flying to Nicaragua (assumed route)")
 for frm, tos in (("caracas", ("mexico-city", "cancun")), ("bogota", ("mexico-city", "cancun")),
+                 ("medellin", ("mexico-city", "cancun")),
                  ("quito", ("mexico-city",)), ("guayaquil", ("cancun",)), ("lima", ("mexico-city", "cancun")),
                  ("sao-paulo", ("mexico-city", "cancun")), ("santo-domingo", ("cancun",)),
                  ("beijing", ("mexico-city",)), ("delhi", ("mexico-city",)), ("moscow", ("cancun", "mexico-city")),
@@ -1425,6 +1426,13 @@ def policies_lines() -> list[str]:
     L += series_lines("Venezuela", [(dt.date(2022, 1, 21), 1, F.cite("transit", 161, "Mexico visa requirement for Venezuelans"))], 4)
     L += series_lines("Ecuador", [(dt.date(2021, 9, 4), 1, F.cite("transit", 162, "Mexico visa requirement for Ecuadorians"))], 4)
     L += series_lines("Brazil", [(dt.date(2022, 8, 18), 1, F.cite("transit", 163, "Mexico visa/authorization requirement for Brazilians") + " (physical visa; electronic authorisation since 2021-12-11)")], 4)
+    # Haitians and Chinese: a long-standing requirement, older than the facts tables reach (assumed); without it the
+    # model flies them into Mexico, while they crossed the Darién in numbers (row 179)
+    LONG_VISA = ("assumed: long-standing requirement (no facts row gives its date); consistent with "
+                 + F.cite("transit", 179, "Darién crossings 2023 by nationality") + ": 46,558 Haitians and 25,344 "
+                 "Chinese crossed the Darién in 2023 instead of flying to Mexico")
+    for n in ("Haiti", "China, Peoples Republic Of"):
+        L += series_lines(n, [(EARLY, 1, LONG_VISA)], 4)
     L += series_lines("Peru", [(EARLY, 0, "no visa before May 2024"),
                                (dt.date(2024, 5, 6), 1, "facts/README.md line 166 ('Mexico's visa rules: ... Peru 6 May 2024'; no CSV row); a 2024 policy input")], 4)
     L += comment("Mexico takes back non-Mexicans from the US: Venezuelans from 2022-10-12 (expelled to Mexico under "
