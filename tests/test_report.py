@@ -130,6 +130,18 @@ def test_html_exists_with_every_section(report: Path):
     assert "Figure skipped" not in text  # every metric is present
 
 
+def test_fit_section_matches_validate(report: Path):
+    """The fit table scores the baseline run on the calibration windows it covers, as `corridor validate` does."""
+    from corridor.validate import VALIDATION_MONTHS, compare
+    fit = pd.read_csv(report.parent / "fit.csv")
+    assert list(fit["window"]) == ["validation", "whole period"]   # the runs start in Nov 2023: no training months
+    expect = compare(_run(1.0, 1), _observed(), VALIDATION_MONTHS).series["sw_encounters"]
+    row = fit.set_index("window").loc["validation"]
+    assert row["sw_encounters MAPE %"] == pytest.approx(expect.mape)
+    assert row["same month last year MAPE %"] == pytest.approx(expect.baseline_same_month_last_year_mape)
+    assert "never on the validation months" in report.read_text(encoding="utf-8")
+
+
 def test_self_contained(report: Path):
     text = report.read_text(encoding="utf-8")
     assert "http://" not in text and "https://" not in text

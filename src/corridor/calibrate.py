@@ -51,10 +51,10 @@ import pandas as pd
 
 from .errors import InputError
 from .observed import bundled_path, is_month, load_observed, monthly_from_run, shift_month
+from .validate import TRAINING_MONTHS, VALIDATION_MONTHS
 
-TRAIN_DEFAULT = ("2022-10", "2023-09")
-VALIDATION_DEFAULT = ("2023-10", "2023-12")
-FULL_DEFAULT = ("2022-10", "2023-12")
+TRAIN_DEFAULT = TRAINING_MONTHS
+VALIDATION_DEFAULT = VALIDATION_MONTHS
 BATCH_DEFAULT = 8
 RATIO_ITERATIONS_DEFAULT = 3
 STUDY_NAME = "corridor-calibration"

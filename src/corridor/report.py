@@ -28,7 +28,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
 from .observed import is_stock
+from .validate import TRAINING_MONTHS, VALIDATION_MONTHS, compare
 
 __all__ = ["WorldTables", "write_report", "SECTION_TITLES", "DEFAULT_PERIOD", "report_totals"]
 
@@ -36,6 +38,7 @@ DEFAULT_PERIOD = ("2024-01-01", "2024-06-30")
 
 SECTION_TITLES = {
     "scenarios": "Scenarios",
+    "fit": "Fit to the observed record",
     "encounters": "US southwest border encounters",
     "breakdown": "Encounters by sector and nationality",
     "mexico": "Mexican detentions and Darién crossings",
@@ -1017,6 +1020,52 @@ def _figures(data: _Data, world: WorldTables | None) -> tuple[list[_Fig], list[t
     return figs, skipped
 
 
+FIT_WINDOWS = (("training", TRAINING_MONTHS), ("validation", VALIDATION_MONTHS),
+               ("whole period", (TRAINING_MONTHS[0], VALIDATION_MONTHS[1])))
+
+
+def fit_table(run: pd.DataFrame, observed: pd.DataFrame | None) -> pd.DataFrame:
+    """How one run matches the observed record on the calibration windows it covers (`corridor validate`'s
+    figures): SW encounters against the two naive baselines, the Darién, the nationality and sector mix."""
+    rows = []
+    if observed is None or len(observed) == 0:
+        return pd.DataFrame(rows)
+    for label, (start, end) in FIT_WINDOWS:
+        try:
+            r = compare(run, observed, (start, end))
+        except InputError:          # the run does not cover this window
+            continue
+        sw, darien = r.series.get("sw_encounters"), r.series.get("darien_crossings")
+        rows.append({
+            "window": label, "months": f"{start}..{end}",
+            "sw_encounters MAPE %": sw.mape if sw else None,
+            "last value MAPE %": sw.baseline_last_value_mape if sw else None,
+            "same month last year MAPE %": sw.baseline_same_month_last_year_mape if sw else None,
+            "darien_crossings MAPE %": darien.mape if darien else None,
+            "nationality shares pp": r.summary["nationality_share_mae_pp"],
+            "sector shares pp": r.summary["sector_share_mae_pp"],
+        })
+    return pd.DataFrame(rows)
+
+
+def _fit_html(fit: pd.DataFrame, baseline: str) -> str:
+    if fit.empty:
+        return "<p class='note'>No observed months in the calibration windows are covered by the baseline run.</p>"
+    esc = html.escape
+    head = "".join(f"<th>{esc(c)}</th>" for c in fit.columns)
+    body = "".join("<tr>" + "".join(
+        f"<td>{esc(v) if isinstance(v, str) else ('–' if v is None or pd.isna(v) else f'{v:.1f}')}</td>"
+        for v in row) + "</tr>" for row in fit.itertuples(index=False))
+    return (f"<p>{esc(baseline)} against the observed monthly series (as `corridor validate` computes them): "
+            f"the model was fitted on the training months ({TRAINING_MONTHS[0]} to {TRAINING_MONTHS[1]}) and never "
+            f"on the validation months ({VALIDATION_MONTHS[0]} to {VALIDATION_MONTHS[1]}). MAPE: mean absolute "
+            "percentage error of monthly totals; the two naive baselines forecast from the observed series alone "
+            "(the last month before the window carried forward; the same month a year earlier); pp: mean absolute "
+            "error of monthly shares in percentage points (top 10 nationalities; Border Patrol sectors). Also in "
+            "fit.csv.</p>"
+            f"<div class='tablewrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+
 def write_report(out_dir: Path, runs: dict[str, pd.DataFrame], world: WorldTables,
                  observed: pd.DataFrame | None = None, title: str = "corridor report",
                  notes: dict[str, str] | None = None, bands: dict[str, pd.DataFrame] | None = None,
@@ -1047,15 +1096,17 @@ def write_report(out_dir: Path, runs: dict[str, pd.DataFrame], world: WorldTable
 
     tot = _totals(data.daily, data.period, data.baseline)
     _atomic_write(out_dir / "totals.csv", tot.to_csv(index=False).encode("utf-8"))
+    fit = fit_table(runs[data.baseline], observed)
+    _atomic_write(out_dir / "fit.csv", fit.to_csv(index=False).encode("utf-8"))
 
-    page = _page(data, figs, skipped, tot, title, notes or {})
+    page = _page(data, figs, skipped, tot, fit, title, notes or {})
     path = out_dir / "report.html"
     _atomic_write(path, page.encode("utf-8"))
     return path
 
 
-def _page(data: _Data, figs: list[_Fig], skipped: list[tuple[str, str]], tot: pd.DataFrame, title: str,
-          notes: dict[str, str]) -> str:
+def _page(data: _Data, figs: list[_Fig], skipped: list[tuple[str, str]], tot: pd.DataFrame, fit: pd.DataFrame,
+          title: str, notes: dict[str, str]) -> str:
     """Assemble the HTML page (escaped text, inline CSS, images as data: URIs)."""
     from corridor import __version__
 
@@ -1084,6 +1135,7 @@ def _page(data: _Data, figs: list[_Fig], skipped: list[tuple[str, str]], tot: pd
                      f"{' (baseline)' if n == data.baseline else ''} <small>· {esc(span)}</small></dt>"
                      f"<dd>{esc(notes.get(n, 'No description given.'))}</dd>")
     parts.append("</dl></section>")
+    parts.append(f"<section id='fit'><h2>{esc(SECTION_TITLES['fit'])}</h2>{_fit_html(fit, data.baseline)}</section>")
 
     for key in ("encounters", "breakdown", "mexico", "custody", "outcomes", "levers", "map", "totals"):
         parts.append(f"<section id='{key}'><h2>{esc(SECTION_TITLES[key])}</h2>")

@@ -14,6 +14,9 @@ import pandas as pd
 from corridor.errors import InputError
 from corridor.observed import OBSERVED_COLUMNS, is_month, load_observed, monthly_from_run, shift_month
 
+# The bundled observed months split for calibration: fitted on the training months, never on the validation ones.
+TRAINING_MONTHS = ("2022-10", "2023-09")
+VALIDATION_MONTHS = ("2023-10", "2023-12")
 SECTOR_PREFIX = "usbp_encounters:"
 NATIONALITY_PREFIX = "sw_encounters:"
 NATIONALITY_TOTAL = "sw_encounters"
