@@ -13,10 +13,9 @@ import numpy as np
 from numba import njit, prange
 
 from . import rng as R
-from .population import (CROSSING, F_DECIDED, DETAINED_MEXICO, EVADED, F_APPT, F_EXPELLED, F_INSPECT, F_SEEKER,
-                         FIRST_SINK, GAVE_UP,
-                         ICE_DETENTION, IN_TRANSIT, N_STATUS, PAROLED, REGROUPING, RELEASED_US, REMOVED,
-                         US_CUSTODY, WAITING_BORDER)
+from .population import (CROSSING, DETAINED_MEXICO, EVADED, F_APPT, F_DECIDED, F_EXPELLED, F_INSPECT, F_SEEKER,
+                         FIRST_SINK, GAVE_UP, ICE_DETENTION, IN_TRANSIT, N_STATUS, PAROLED, REGROUPING, RELEASED_US,
+                         REMOVED, US_CUSTODY, WAITING_BORDER)
 
 N_CHUNKS = 64
 

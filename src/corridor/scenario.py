@@ -146,8 +146,13 @@ class Nationality(Strict):
 
     @field_validator("title42_expulsion", "title8_removal", "mexico_detention_deport")
     @classmethod
-    def _steps(cls, v):
-        return _check_steps(v)
+    def _shares(cls, v):
+        _check_steps(v)
+        values = [s.value for s in v] if isinstance(v, list) else [v]
+        bad = [x for x in values if not 0 <= x <= 1]
+        if bad:
+            raise ValueError(f"a share must be between 0 and 1, got {bad[0]}")
+        return v
 
     @field_validator("border_cities")
     @classmethod
