@@ -44,6 +44,7 @@ CHECK = False
 class Flow(dict):
     """A mapping written on one line ({a: 1, b: 2}) in the generated YAML."""
 
+
 # ============================================================================ facts
 
 
@@ -932,7 +933,6 @@ CITY_SPLIT = {  # sector -> {city: share}, source
                           f"derived: people waiting for CBP One end Jun 2023, Reynosa {REY:,.0f} vs Matamoros {MAT:,.0f} "
                           f"({c_rey})"),
 }
-# state -> {sector: weight}
 
 
 def _state_sectors(sectors: pd.Series, nm_total: float) -> dict[str, dict[str, float]]:
