@@ -119,6 +119,20 @@ def test_more_mexican_enforcement_fewer_us_encounters_more_detentions(base):
         _window(base, "2024-02-01", "2024-03-31", "sw_encounters")
 
 
+def test_panama_returns_cut_south_american_arrivals(base):
+    """Panama flying home half of those who cross the Darién: returns are counted from that day only, and fewer
+    Venezuelans and Ecuadorians (who come through the Darién) reach the US border; Mexicans are untouched."""
+    up = run_us({"policies.darien_return": [{"from": "2023-12-01", "value": 0.5}]})
+    assert _window(up, "2023-10-01", "2023-11-30", "panama_returns") == 0
+    assert _window(up, "2023-12-01", "2023-12-31", "panama_returns") > 0
+    for nat in ("Venezuela", "Ecuador"):
+        assert _window(up, "2024-01-15", "2024-03-31", f"sw_encounters:{nat}") < \
+            0.8 * _window(base, "2024-01-15", "2024-03-31", f"sw_encounters:{nat}")
+    assert base["panama_returns"].sum() == 0       # the bundled step starts in August 2024, after this run ends
+    assert _window(up, "2024-01-15", "2024-03-31", "sw_encounters:Mexico") == \
+        pytest.approx(_window(base, "2024-01-15", "2024-03-31", "sw_encounters:Mexico"), rel=0.05)
+
+
 def test_closing_a_crossing_stops_it_and_adds_processing(base):
     closed = run_us({"policies.crossings_closed.between-ports-tucson": [{"from": "2024-01-10", "value": 1}],
                      "policies.crossings_closed.nogales": [{"from": "2024-01-10", "value": 1}]})

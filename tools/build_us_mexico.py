@@ -1419,6 +1419,13 @@ def policies_lines() -> list[str]:
         (dt.date(2023, 9, 21), 0.2, "assumed: partial restart on routes without 'heightened risk' (facts_transit.csv row 102)"),
         (dt.date(2023, 10, 16), 0.0, "assumed: normal service; >1,000-rider trains reached Juárez (row 105) and Piedras Negras (row 106) in Sep-Nov 2023")], 4)
     L += ["  guatemala_border_block: 0.0  # no blocking at the Guatemala border in the period (no facts row describes one)"]
+    L += comment("ASSUMPTION: Panama's controls after the US-Panama agreement of July 2024 (observed/events.csv "
+                 "2024-07-01 row: repatriation flights from August 2024, barbed wire on Darién trails) send home 5% "
+                 "of those who cross the Darién from 2024-08-01. No facts row gives the size: the 5% is the builder's "
+                 "assumption, not a measurement (a 2024 policy input to vary).", 2)
+    L += series_lines("darien_return", [(EARLY, 0, "no returns from Panama before the agreement"),
+                                        (dt.date(2024, 8, 1), 0.05, "ASSUMED (see above): repatriation flights from "
+                                         "August 2024 (events.csv 2024-07-01 row)")], 2)
     L += ["  return_south: 0.3  # schema default, assumed; busing south is documented but not as a share ("
           + F.cite("transit", 22, "Migrants relocated by INM") + "; " + F.cite("transit", 32, "Internal 'deportation' flights") + ")"]
     L += ["  return_south_to: tapachula  # " + F.cite("transit", 22, "Migrants relocated by INM") + ": relocations from Tapachula to Chiapas/Tabasco; flights to Villahermosa (row 32)"]
@@ -1636,7 +1643,8 @@ def notes_lines() -> list[str]:
         "Aug-Oct daily capacity; removal flights use late-2023 rates for the whole period; CHNV returns to Mexico "
         "and Venezuelan Title 42 expulsions start with their announcements (2023-01-05, 2022-10-12). "
         "ASSUMPTION: Mexico's enforcement rises to 1.3x the 2023 level from 2023-12-28, after the 2023-12-27 talks; "
-        "this is an input to vary, not a measurement. Proclamation 10773 (title8_restricted) applies from 2024-06-05 "
+        "this is an input to vary, not a measurement. ASSUMPTION: Panama sends home 5% of those who cross the Darién "
+        "from 2024-08-01, after the July 2024 US-Panama agreement; also an input to vary. Proclamation 10773 (title8_restricted) applies from 2024-06-05 "
         "to the end regardless of its 2,500/1,500 thresholds.")
     return ["# ============================================================== notes", "notes:",
             "  us-mexico: >-"] + ["    " + ln[2:] for ln in comment(text, 0, 112)] + [""]

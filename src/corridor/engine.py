@@ -288,7 +288,8 @@ class _MetricBook:
              "releases", "removals", "returns_to_mexico", "repeat_encounters", "gotaways", "appointments_used",
              "title42_expulsions", "overflow_releases", "mexico_deportations", "moved_south", "departures",
              "agents_created", "trade_blocked_usd", "mexico_personnel", "mexico_enforcement", "stranded_mexico",
-             "custody_over_capacity", "us_custody_population", "gave_up_border", "gave_up_en_route"]
+             "custody_over_capacity", "us_custody_population", "gave_up_border", "gave_up_en_route",
+             "panama_returns", "processed_us"]
             + [f"usbp_encounters:{s}" for s in sec] + [f"ofo_encounters:{s}" for s in sec]
             + [f"sw_encounters:{n}" for n in nat] + [f"mexico_detentions:{n}" for n in nat]
             + [f"departures:{n}" for n in nat] + [f"perceived_chance:{n}" for n in nat]
@@ -329,7 +330,8 @@ class _MetricBook:
                            ("repeat_encounters", K.O_REPEAT), ("gotaways", K.O_GOTAWAY), ("appointments_used", K.O_APPT),
                            ("title42_expulsions", K.O_EXPULSIONS), ("overflow_releases", K.O_OVERFLOW),
                            ("mexico_deportations", K.O_DEPORT), ("moved_south", K.O_SOUTH),
-                           ("gave_up_border", K.O_GIVEUP), ("gave_up_en_route", K.O_QUIT)):
+                           ("gave_up_border", K.O_GIVEUP), ("gave_up_en_route", K.O_QUIT),
+                           ("panama_returns", K.O_PANAMA), ("processed_us", K.O_PROCESSED)):
             row[ix[name]] = tally[o[slot]] * scale
         row[ix["departures"]] = counts.sum() * scale
         row[ix["agents_created"]] = n_agents

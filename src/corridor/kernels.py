@@ -22,7 +22,8 @@ N_CHUNKS = 64
 # Positions in the offsets array `o` (the start of each block of the tally row).
 (O_USBP, O_NAT, O_LEGFLOW, O_LEGDEMAND, O_COUNTS, O_GOOD, O_BAD, O_SINK, O_MXDET_NAT, O_OFO, O_MXDET, O_RELEASES,
  O_REMOVALS, O_RETURNS, O_REPEAT, O_GOTAWAY, O_APPT, O_GIVEUP, O_DEPORT, O_SOUTH, O_OVERFLOW, O_RETURN_DEMAND,
- O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_QUIT, O_WIDTH) = range(30)
+ O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_QUIT, O_PANAMA, O_WIDTH) = range(31)
+COUNT_DARIEN = 0   # net.leg_counts code of the legs that count as Darién crossings (world.COUNTS_AS)
 
 # Outcomes of processing in the US.
 OUT_RELEASE, OUT_RETURN_MX, OUT_ICE, OUT_REMOVED_LAND, OUT_EXPELLED = range(5)
@@ -186,6 +187,10 @@ def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_
             p = net.leg_to[e]
             ag.place[i] = p
             ag.leg[i] = -1
+            if net.leg_counts[e] == COUNT_DARIEN and R.uniform(key, R.S_PANAMA, ag.uid[i]) < lv.darien_return[d]:
+                row[o[O_PANAMA]] += 1            # Panama flies them home
+                _home(ag, i, d)
+                continue
             if p == net.target_place[ag.target[i]]:
                 ag.status[i] = WAITING_BORDER
                 ag.since[i] = d

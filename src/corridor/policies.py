@@ -47,6 +47,7 @@ LEVERS: dict[str, tuple[str, str | None, str, bool]] = {
     "mexico_personnel": ("personnel", None, "any", False),
     "contention": ("contention", "mode", "unit", False),
     "guatemala_border_block": ("guat_block", None, "unit", False),
+    "darien_return": ("darien_return", None, "unit", False),
     "return_south": ("return_south", None, "unit", False),
     "mexico_visa_required": ("visa", "nationality", "flag", False),
     "mexico_accepts_returns": ("accepts", "nationality", "flag", False),

@@ -191,6 +191,8 @@ class Policies(Strict):
     contention: dict[Literal["train", "bus", "truck", "foot"], Series] = Field(default_factory=dict,
         description="0..1 per mode: share of capacity cut, and detection raised by the same factor")
     guatemala_border_block: Series = Field(0.0, description="0..1: capacity cut and detection raised at the Guatemala border")
+    darien_return: Series = Field(0.0, description="share of those who have just crossed the Darién whom Panama sends home "
+                                                   "(repatriation flights); they decide like anyone removed home whether to set out again")
     return_south: Series = Field(0.3, description="share of those detained in Mexico (and not deported) bused back to the south")
     return_south_to: str = Field("tapachula", description="place id where people moved south are left")
     mexico_visa_required: dict[str, Series] = Field(default_factory=dict, description="nationality -> 1 if a visa is needed to fly in")

@@ -32,7 +32,7 @@ Net = namedtuple("Net", [
 
 # Timelines: one row per simulated day.
 Levers = namedtuple("Levers", [
-    "enforcement", "contention", "guat_block", "return_south", "visa", "accepts", "returns_cap", "closed",
+    "enforcement", "contention", "guat_block", "darien_return", "return_south", "visa", "accepts", "returns_cap", "closed",
     "proc_factor", "hold_factor", "flights", "appointments", "parole_daily", "regime", "aid", "sanctions",
     "title42", "t8_removal", "deport", "personnel", "target_cum",
 ])
@@ -260,6 +260,7 @@ def compile_levers(sc: Scenario, dates: list[dt.date], target_cum: np.ndarray) -
         enforcement=np.maximum(timeline(pol.mexico_enforcement, dates, 1.0), 0.0),
         contention=contention,
         guat_block=np.clip(timeline(pol.guatemala_border_block, dates, 0.0), 0, 1),
+        darien_return=np.clip(timeline(pol.darien_return, dates, 0.0), 0, 1),
         return_south=np.clip(timeline(pol.return_south, dates, 0.0), 0, 1),
         visa=_per_key(pol.mexico_visa_required, nats, dates, 0.0) > 0.5,
         accepts=_per_key(pol.mexico_accepts_returns, nats, dates, 0.0) > 0.5,
