@@ -197,7 +197,8 @@ def test_bad_news_stops_people_already_on_the_way():
 
 
 def test_expelled_people_retry_at_their_own_rate_under_title42():
-    """retry_after_expulsion applies while Title 42 is in force (mini: to 2023-02-14); retry_after_return after."""
+    """retry_after_expulsion applies to those expelled, which happens while Title 42 is in force (mini: to
+    2023-02-14); retry_after_return to other returns."""
     def run(expulsion):
         o = {"behaviour.retry_after_expulsion": expulsion, "behaviour.retry_after_return": 0.5}
         return wide(Simulation.from_scenario(MINI, seed=7, overrides=o).run().to_df())

@@ -1076,15 +1076,15 @@ def window_figures(daily: pd.DataFrame, setup: Setup, window: Window) -> dict | 
 
 def yearly_mexico(table: pd.DataFrame, setup: Setup) -> list[dict]:
     """Every published annual total inside the run's complete months, against the model's."""
-    monthly_ = table
-    months = set(monthly_.loc[monthly_["series"] == "mexico_detentions", "month"])
+    detentions = table[table["series"] == "mexico_detentions"]
+    months = set(detentions["month"])
     out = []
     for r in setup.mexico.itertuples():
         if r.label != "annual_total_events":
             continue
         span = _month_range(r.start, r.end)
         if all(m in months for m in span):
-            model = float(monthly_[(monthly_["series"] == "mexico_detentions") & monthly_["month"].isin(span)]["value"].sum())
+            model = float(detentions.loc[detentions["month"].isin(span), "value"].sum())
             out.append({"year": r.start[:4], "observed": float(r.value), "model": model,
                         "error_pct": 100.0 * (model - r.value) / r.value})
     return out

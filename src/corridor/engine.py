@@ -324,7 +324,7 @@ class _MetricBook:
         row[ix["usbp_encounters"]] = usbp.sum()
         row[ix["ofo_encounters"]] = tally[o[K.O_OFO]] * scale
         row[ix["sw_encounters"]] = usbp.sum() + tally[o[K.O_OFO]] * scale
-        row[ix["darien_crossings"]] = tally[o[K.O_COUNTS] + 0] * scale
+        row[ix["darien_crossings"]] = tally[o[K.O_COUNTS] + K.COUNT_DARIEN] * scale
         row[ix["mexico_detentions"]] = tally[o[K.O_MXDET]] * scale
         for name, slot in (("releases", K.O_RELEASES), ("removals", K.O_REMOVALS), ("returns_to_mexico", K.O_RETURNS),
                            ("repeat_encounters", K.O_REPEAT), ("gotaways", K.O_GOTAWAY), ("appointments_used", K.O_APPT),

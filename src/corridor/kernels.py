@@ -16,6 +16,7 @@ from . import rng as R
 from .population import (CROSSING, DETAINED_MEXICO, EVADED, F_APPT, F_DECIDED, F_EXPELLED, F_INSPECT, F_SEEKER,
                          FIRST_SINK, GAVE_UP, ICE_DETENTION, IN_TRANSIT, N_STATUS, PAROLED, REGROUPING, RELEASED_US,
                          REMOVED, US_CUSTODY, WAITING_BORDER)
+from .world import COUNTS_AS
 
 N_CHUNKS = 64
 
@@ -23,7 +24,7 @@ N_CHUNKS = 64
 (O_USBP, O_NAT, O_LEGFLOW, O_LEGDEMAND, O_COUNTS, O_GOOD, O_BAD, O_SINK, O_MXDET_NAT, O_OFO, O_MXDET, O_RELEASES,
  O_REMOVALS, O_RETURNS, O_REPEAT, O_GOTAWAY, O_APPT, O_GIVEUP, O_DEPORT, O_SOUTH, O_OVERFLOW, O_RETURN_DEMAND,
  O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_QUIT, O_PANAMA, O_WIDTH) = range(31)
-COUNT_DARIEN = 0   # net.leg_counts code of the legs that count as Darién crossings (world.COUNTS_AS)
+COUNT_DARIEN = COUNTS_AS.index("darien_crossings")   # net.leg_counts code of the legs that count as Darién crossings
 
 # Outcomes of processing in the US.
 OUT_RELEASE, OUT_RETURN_MX, OUT_ICE, OUT_REMOVED_LAND, OUT_EXPELLED = range(5)
