@@ -25,6 +25,7 @@ import math
 import re
 import sys
 from collections import defaultdict, deque
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -950,7 +951,9 @@ def _state_sectors(sectors: pd.Series, nm_total: float) -> dict[str, dict[str, f
 STATE_SECTORS = _state_sectors(SEC23, NM_TOTAL)   # FY2023
 
 
+@lru_cache(maxsize=None)
 def _month_state_sectors(month: str) -> dict[str, dict[str, float]]:
+    """The month's state -> {sector: weight} (the same for every nationality, so computed once per month)."""
     return _state_sectors(SEC[SEC.month == month].groupby("sector").usbp_encounters.sum(),
                           float(DETAIL[(DETAIL.month == month) & (DETAIL.state == "NM")].encounters.sum()))
 
