@@ -687,10 +687,23 @@ leg("beijing", "quito", "air", note="Ecuador visa-free for Chinese; Chinese were
     + F.cite("transit", 179, "Darién crossings 2023 by nationality") + ")")
 leg("delhi", "quito", "air", note="Indians among Darién crossers (" + F.cite("transit", 183, "Darién crossings 2022") + ")")
 leg("sao-paulo", "bogota", "air")
+# Ecuadorians reached the US border far more often than they crossed the Darién, so most of them came another way.
+_CIT = pd.read_csv(OBS / "cbp_sw_encounters_monthly_by_citizenship.csv")
+EC_ENC = int(_CIT[(_CIT.citizenship == "ECUADOR") & _CIT.month.between("2023-01", "2023-09")].encounters.sum())
+EC_DARIEN, c_ecd = F.num("transit", 181, "Darién crossings Jan–Sep 2023 by region", r"Ecuador ([\d,]+)")
+leg("guayaquil", "san-salvador", "air",
+    cost=(6000.0, "assumed: a smuggler's air package, within the US$4,000-20,000 coyote prices by origin ("
+          + F.cite("transit", 90, "Coyote price ranges by origin") + "); it does not decide who flies: from Guayaquil "
+          "the flight is the only way on, and the share of Ecuadorians who leave from Guayaquil is fitted"),
+    note=f"assumed route (no facts row describes it): a flight from Ecuador to Central America north of Nicaragua "
+         f"(San Salvador stands for it) that skips the Darién; evidence that most Ecuadorians came another way: "
+         f"{EC_ENC:,} SW encounters of Ecuadorians in Jan-Sep 2023 (observed/cbp_sw_encounters_monthly_by_citizenship"
+         f".csv) against {EC_DARIEN:,.0f} Ecuadorian Darién crossings ({c_ecd})")
 AIRPORT = ("INM airport checks (domestic flight)", 1, "assumed")
 leg("cancun", "mexico-city", "air", insp=AIRPORT)
 leg("mexico-city", "tijuana", "air", insp=AIRPORT,
     note=F.cite("transit", 93, "Coyote price for Hondurans") + ": premium trips with internal flights in Mexico")
+fit_items(LEGS, "legs")
 
 # ============================================================================ crossings
 
@@ -1107,7 +1120,10 @@ NATS = [
       "assumed: most leave Venezuela overland via Cúcuta; a share re-migrate from Colombia and Peru"),
      ("from", dt.date(2022, 10, 12), "2022-11"), 0.1, False, 0.05),
     ("Colombia", "COLOMBIA", ({"bogota": 0.6, "medellin": 0.4}, "assumed"), ("all",), 0.1, False, 0.05),
-    ("Ecuador", "ECUADOR", ({"quito": 0.5, "guayaquil": 0.5}, "assumed"), ("all",), 0.1, False, 0.05),
+    ("Ecuador", "ECUADOR", ({"quito": 0.5, "guayaquil": 0.5},
+                             "Quito stands for those who go overland through the Darién, Guayaquil for those who fly "
+                             "to Central America (leg guayaquil--san-salvador--air, assumed route); the split is an "
+                             "initial guess, to be fitted to the Darién's nationality mix (facts_transit.csv row 181)"), ("all",), 0.1, False, 0.05),
     ("Peru", "PERU", ({"lima": 1.0}, "assumed"), ("all",), 0.1, False, 0.05),
     ("Brazil", "BRAZIL", ({"sao-paulo": 1.0}, "assumed"), ("all",), 0.1, False, 0.05),
     ("China, Peoples Republic Of", "CHINA, PEOPLES REPUBLIC OF", ({"beijing": 1.0}, "assumed"), ("all",), 0.1, False, 0.05),
@@ -1144,6 +1160,23 @@ DEPORT_NTCA_SRC = (f"derived: Northern Triangle deportations from Mexico / NT de
                    f"({R47['_cite']}; {c_ev23}; shares {J23['_cite']}); each year's ratio from its 1 January (the 2022 "
                    f"one also before)")
 DEPORT_NTCA = [(EARLY, round(DEP_RATIO_22, 2)), (dt.date(2023, 1, 1), round(DEP_RATIO_23, 2))]
+# INM suspended deportations for lack of resources in December 2023 (the row gives the month, not the day: 1 December
+# assumed); they resume with the stepped-up enforcement after the 27 December talks (policies.mexico_enforcement),
+# when Mexico also restarted flights to Venezuela (29-30 December).
+DEPORT_PAUSE = (dt.date(2023, 12, 1), dt.date(2023, 12, 28))
+DEPORT_PAUSE_SRC = ("INM suspended deportations for lack of resources in December 2023 ("
+                    + F.cite("transit", 31, "INM deportation suspension") + "; 'INM lacks funds to manage massive "
+                    "deportations by plane': " + F.cite("transit", 32, "Internal 'deportation' flights") + "): 0 from "
+                    f"{DEPORT_PAUSE[0]} (day assumed) to {DEPORT_PAUSE[1] - dt.timedelta(days=1)}, back to the year's "
+                    "value from the day after the 27 December talks (" + F.cite("transit", 52, "Mexico–Venezuela "
+                    "repatriation flights restarted") + ")")
+
+
+def _deport_steps(dep) -> list[dict]:
+    """A nationality's deportation share as a dated series, with December 2023's pause."""
+    steps = list(DEPORT_NTCA) if dep == "NTCA" else [(EARLY, dep)]
+    year_value = steps[-1][1]
+    return _steps(*steps, (DEPORT_PAUSE[0], 0.0), (DEPORT_PAUSE[1], year_value))
 DEPORT_OTHER_SRC = ("derived: Mexico returned almost no one else: Nicaraguans 327 in Jan-Oct 2023 (" + R47["_cite"]
                     + ") of ~40,000 events (" + F.cite("transit", 34, "Events of irregular migrants in Mexico 2022")
                     + "), Cubans 47 in Apr-Aug 2023 (" + F.cite("transit", 51, "Returns of irregular migrants from Mexico")
@@ -1181,7 +1214,7 @@ for label, key, (origins, osrc), t42, t8, retn, dep in NATS:
         "title42_expulsion": t42,
         "title8_removal": t8,
         "returnable_to_mexico": retn,
-        "mexico_detention_deport": _steps(*DEPORT_NTCA) if dep == "NTCA" else dep,
+        "mexico_detention_deport": dep if label == "Mexico" else _deport_steps(dep),
         "transit_mexico": label != "Mexico",
         "source": "; ".join([
             f"origins: {osrc}",
@@ -1349,7 +1382,7 @@ def build() -> str:
           "# buses stopped' claim (facts_transit.csv row 86); train riders face ~0.2-0.25, truck riders ~0.1-0.15.",
           "legs:"]
     for it in LEGS:
-        L += item_lines(it)
+        L += fitted_item_lines(it, "legs")
     L.append("")
 
     L += ["# ============================================================== crossings",
@@ -1381,7 +1414,8 @@ def build() -> str:
                  "item), stepping to 0 on 2023-05-12, the day after the order ended (observed/events.csv 2023-05-11 "
                  "row); " + T42_ROWS + ".", 0)
     L += comment("mexico_detention_deport, Northern Triangle (by year): " + DEPORT_NTCA_SRC + ". Others (0.05): "
-                 + DEPORT_OTHER_SRC + ".", 0)
+                 + DEPORT_OTHER_SRC + ". December 2023 (every nationality deported from Mexico): " + DEPORT_PAUSE_SRC
+                 + ".", 0)
     if FIT:
         L += comment("Values marked `# fitted:` replace these initial guesses: they come from "
                      f"{FIT_FILE.relative_to(ROOT)} (written by `corridor calibrate --defaults`; its header gives the "

@@ -63,7 +63,7 @@ JOURNAL = "study.journal"
 # Targets of the fit (issue 4): each objective term is divided by its target.
 TARGETS = {"sw_mape": 10.0, "darien_mape": 15.0, "nationality_pp": 3.0, "sector_pp": 3.0, "mexico_pct": 15.0,
            "nationality_log": 0.10, "removals_pct": 15.0, "ofo_share_pp": 3.0, "appointments_pct": 15.0,
-           "repeat_pp": 3.0}
+           "repeat_pp": 3.0, "darien_mix_pp": 3.0}
 TERM_LABELS = {
     "sw_mape": "sw_encounters monthly MAPE (%)",
     "darien_mape": "darien_crossings monthly MAPE (%)",
@@ -75,6 +75,7 @@ TERM_LABELS = {
     "ofo_share_pp": "share of encounters at ports (OFO), mean abs. error (pp)",
     "appointments_pct": "CBP One appointments used, relative error (%)",
     "repeat_pp": "repeat share of SW encounters, abs. error (pp)",
+    "darien_mix_pp": "nationality shares of Darién crossings, mean abs. error (pp)",
 }
 # Terms the issue sets targets for; the others keep each nationality's own series, the outcomes and the repeat
 # shares honest.
@@ -100,6 +101,12 @@ REPEAT_TARGETS = (
     {"month": "2023-08", "observed_pct": 11.0, "source": "facts_us.csv row 77 (CBP: 11% of 232,972, August 2023, "
                                                           "post-Title 42)"},
 )
+# The published nationality mix of Darién crossings in January-September 2023 (inside the training months): the
+# monthly Darién series says how many crossed, this says who, so the fit can tell Venezuelans from Ecuadorians.
+DARIEN_MIX = {"start": "2023-01", "end": "2023-09", "total": 400_000.0,
+              "crossed": {"Venezuela": 252_000.0, "Ecuador": 47_724.0, "Colombia": 13_404.0},
+              "source": "facts_transit.csv row 181 (SNM Panamá: ~400,000 crossed in Jan-Sep 2023; Venezuela >252,000, "
+                        "Ecuador 47,724, Colombia 13,404)"}
 BASE_RATE = "departures.base_per_day"
 OTHER = "Other"
 # Metrics the objective and the report read; the rest of a run's table is dropped before aggregating.
@@ -338,6 +345,12 @@ def default_params(raw: dict) -> list[Param]:
             sel = members[0] if len(members) == 1 else "{" + "|".join(members) + "}"
             specs.append((f"nationalities.{sel}.departures.seasonal_amplitude=0:0.4", f"seasonal swing of departures from {g}"))
             specs.append((f"nationalities.{sel}.departures.seasonal_peak_month=1:12:int", f"month of peak departures from {g}"))
+    # Ecuadorians leave from Quito (overland, through the Darién) or Guayaquil (a flight to Central America, assumed
+    # route): Guayaquil's weight against Quito's sets the share who skip the Darién, seen in the Darién's mix
+    ecuador = next((n for n in raw.get("nationalities", []) if n.get("name") == "Ecuador"), None)
+    if ecuador and {"quito", "guayaquil"} <= set(ecuador.get("origins") or {}):
+        specs.append(("nationalities.Ecuador.origins.guayaquil=0.05:5:log",
+                      "weight of Guayaquil (flights to Central America) against Quito (the Darién) for Ecuadorians"))
     for field_, low_high, what in (("elasticity", "0:4", "response of departures from {g} to the perceived chance "
                                     "of getting in"),
                                    ("trend_per_year", "-0.3:0.3", "relative change per year of departures from {g}")):
@@ -350,7 +363,9 @@ def default_params(raw: dict) -> list[Param]:
         label = path.split(".")[-1]
         if path.startswith("nationalities."):
             group = next((g for g, members in [*present, *seasons]
-                          if path.split(".")[1] in (members[0], "{" + "|".join(members) + "}")), "all nationalities")
+                          if path.split(".")[1] in (members[0], "{" + "|".join(members) + "}")), None)
+            if group is None:   # one nationality's own value
+                group, label = path.split(".")[1], ".".join(path.split(".")[2:])
             label = f"{label}: {group}"
         out.append(parse_param(spec, raw, meaning=meaning, label=label))
     return out
@@ -482,6 +497,8 @@ def scenario_terms(sc) -> tuple[str, ...]:
              "appointments_pct", "repeat_pp"]
     if any(leg.counts_as == "darien_crossings" for leg in sc.legs):
         terms.append("darien_mape")
+        if all(n in {x.name for x in sc.nationalities} for n in DARIEN_MIX["crossed"]):
+            terms.append("darien_mix_pp")
     if any(leg.inspection is not None for leg in sc.legs):
         terms.append("mexico_pct")
     return tuple(t for t in TARGETS if t in terms)
@@ -576,11 +593,32 @@ def score(daily: pd.DataFrame, setup: Setup, window: Window) -> dict:
     period = periods["removals_pct"]
     repeat = repeat_share_in(table, window)
     terms["repeat_pp"] = float(np.mean([abs(r["error_pp"]) for r in repeat])) if repeat else None
+    mix = darien_mix_in(table, window)
+    terms["darien_mix_pp"] = float(np.mean([abs(r["error_pp"]) for r in mix])) if mix else None
     terms = {k: (v if k in setup.terms else None) for k, v in terms.items()}  # terms the scenario cannot produce
     used = {k: v for k, v in terms.items() if v is not None}
     objective = float(sum(v / TARGETS[k] for k, v in used.items())) if used else float("inf")
     return {"objective": objective, "terms": terms, "mexico": _mexico_brief(mx), "removals": period,
-            "appointments": periods["appointments_pct"], "repeat": repeat, "validation": res}
+            "appointments": periods["appointments_pct"], "repeat": repeat, "darien_mix": mix, "validation": res}
+
+
+def darien_mix_in(table: pd.DataFrame, window: Window) -> list[dict]:
+    """Model vs published share (%) of Darién crossings by nationality, when the window holds DARIEN_MIX's months."""
+    t = DARIEN_MIX
+    span = _month_range(t["start"], t["end"])
+    if not (window.start <= t["start"] and t["end"] <= window.end):
+        return []
+    rows = table[table["month"].isin(span)]
+    if set(rows["month"]) != set(span):
+        return []
+    totals = rows.groupby("series")["value"].sum()
+    total = float(totals.get("darien_crossings", 0.0))
+    if not total > 0:
+        return []
+    return [{"nationality": n, "observed_pct": 100.0 * v / t["total"],
+             "model_pct": 100.0 * float(totals.get(f"darien_crossings:{n}", 0.0)) / total,
+             "error_pp": 100.0 * float(totals.get(f"darien_crossings:{n}", 0.0)) / total - 100.0 * v / t["total"],
+             "source": t["source"]} for n, v in t["crossed"].items()]
 
 
 def repeat_share_in(table: pd.DataFrame, window: Window) -> list[dict]:
@@ -1069,6 +1107,7 @@ def window_figures(daily: pd.DataFrame, setup: Setup, window: Window) -> dict | 
     beating = sorted(n for n, sc in res.series.items() if sc.beats_baselines)
     return {"window": str(window), "objective": s["objective"], "terms": s["terms"], "mexico": s["mexico"],
             "removals": s["removals"], "appointments": s["appointments"], "repeat": s["repeat"],
+            "darien_mix": s["darien_mix"],
             "series": series, "series_compared": len(res.series), "series_beating_both_baselines": beating,
             "nationality_top": res.summary.get("nationality_share_top"),
             "per_series_mape": {n: sc.mape for n, sc in res.series.items()}}
@@ -1092,7 +1131,7 @@ def yearly_mexico(table: pd.DataFrame, setup: Setup) -> list[dict]:
 
 def count_observations(setup: Setup, nat_names: list[str], window: Window, mexico: dict | None,
                        removals: dict | None = None, appointments: dict | None = None,
-                       repeat: list | None = None) -> dict:
+                       repeat: list | None = None, darien_mix: list | None = None) -> dict:
     """Observed numbers the fit used over the training window, by kind."""
     obs = setup.observed
     inwin = obs[(obs["month"] >= window.start) & (obs["month"] <= window.end)]
@@ -1109,6 +1148,7 @@ def count_observations(setup: Setup, nat_names: list[str], window: Window, mexic
         "US removals and returns (period totals)": 1 if removals else 0,
         "CBP One appointments used (period totals)": 1 if appointments else 0,
         "repeat share of SW encounters (months)": len(repeat or []),
+        "nationality shares of Darién crossings (period shares)": len(darien_mix or []),
     }
     counts["total"] = int(sum(counts.values()))
     return counts
@@ -1148,7 +1188,8 @@ def _fit_summary(setup, fitted, best_values, final_bases, initial_values, initia
         "observations": count_observations(setup, nat_names, setup.train, train["mexico"] if train else None,
                                            train["removals"] if train else None,
                                            train["appointments"] if train else None,
-                                           train["repeat"] if train else None),
+                                           train["repeat"] if train else None,
+                                           train["darien_mix"] if train else None),
         "trials": {"in_study": len(study.trials), "complete": len(complete),
                    "failed": len(failed), "best_trial": best.number if best else None,
                    "best_objective_in_study": best.value if best else None},
@@ -1298,6 +1339,9 @@ def render_report(fit: dict) -> str:
         for r in (f or {}).get("repeat") or []:
             L.append(f"- Repeat share of SW encounters {r['month']} ({w} window): model {r['model_pct']:.1f}%, "
                      f"observed {r['observed_pct']:.0f}% ({r['source']})")
+        for r in (f or {}).get("darien_mix") or []:
+            L.append(f"- {r['nationality']}'s share of Darién crossings {DARIEN_MIX['start']}..{DARIEN_MIX['end']} "
+                     f"({w} window): model {r['model_pct']:.1f}%, observed {r['observed_pct']:.1f}% ({r['source']})")
     L += ["", "## Naive baselines", "",
           "MAPE of the model and of two forecasts made from the observed series alone (the value of the month "
           "before the window carried forward; the same month a year earlier).", "",

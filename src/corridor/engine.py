@@ -268,6 +268,7 @@ def _tally_layout(n_sec: int, n_nat: int, n_leg: int, n_place: int) -> tuple[np.
         K.O_USBP: n_sec, K.O_NAT: n_nat, K.O_LEGFLOW: n_leg, K.O_LEGDEMAND: n_leg, K.O_COUNTS: 4,
         K.O_GOOD: n_nat, K.O_BAD: n_nat, K.O_SINK: N_STATUS - FIRST_SINK, K.O_MXDET_NAT: n_nat,
         K.O_CUSTODY_IN: n_sec, K.O_ICE_IN: n_nat, K.O_OFO_SECTOR: n_sec, K.O_SEEKER_IN: n_place,
+        K.O_DARIEN_NAT: n_nat,
     }
     o = np.zeros(K.O_WIDTH, np.int64)
     pos = 0
@@ -293,6 +294,7 @@ class _MetricBook:
             + [f"usbp_encounters:{s}" for s in sec] + [f"ofo_encounters:{s}" for s in sec]
             + [f"sw_encounters:{n}" for n in nat] + [f"mexico_detentions:{n}" for n in nat]
             + [f"departures:{n}" for n in nat] + [f"perceived_chance:{n}" for n in nat]
+            + [f"darien_crossings:{n}" for n in nat]
             + [f"custody_population:{s}" for s in sec] + [f"holding_capacity:{s}" for s in sec]
             + [f"processing_capacity:{s}" for s in sec]
             + [f"waiting_population:{w.place_names[p]}" for p in w.border_cities]
@@ -348,6 +350,7 @@ class _MetricBook:
         put(ix[f"mexico_detentions:{w.nat_names[0]}"], tally[o[K.O_MXDET_NAT]: o[K.O_MXDET_NAT] + n_nat] * scale)
         put(ix[f"departures:{w.nat_names[0]}"], counts * scale)
         put(ix[f"perceived_chance:{w.nat_names[0]}"], chance)
+        put(ix[f"darien_crossings:{w.nat_names[0]}"], tally[o[K.O_DARIEN_NAT]: o[K.O_DARIEN_NAT] + n_nat] * scale)
         put(ix[f"custody_population:{w.sector_names[0]}"], cust)
         put(ix[f"holding_capacity:{w.sector_names[0]}"], holding * scale)
         put(ix[f"processing_capacity:{w.sector_names[0]}"], capacity * scale)
