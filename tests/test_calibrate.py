@@ -174,3 +174,23 @@ def test_validate_names_the_series_it_skipped(tmp_path):
     obs.write_text("month,series,value\n2023-01,sw_encounters,1000\n2023-01,sw_encouters:Mexico,10\n")
     res = compare(df, obs)
     assert res.summary["series_not_in_run"] == ["sw_encouters:Mexico"]
+
+
+def test_darien_mix_term_compares_shares_over_its_months_only():
+    """The Darién-mix term: each named nationality's share of the model's Darién crossings in Jan-Sep 2023 against
+    the published share; absent when the window does not hold those months."""
+    import pandas as pd
+    months = [f"2023-{m:02d}" for m in range(1, 10)]
+    rows = []
+    for m in months:
+        rows += [(m, "darien_crossings", 1000.0), (m, "darien_crossings:Venezuela", 700.0),
+                 (m, "darien_crossings:Ecuador", 100.0)]          # Colombia: none
+    table = pd.DataFrame(rows, columns=["month", "series", "value"])
+    mix = {r["nationality"]: r for r in cal.darien_mix_in(table, cal.parse_window("2022-10..2023-09", "train"))}
+    assert set(mix) == set(cal.DARIEN_MIX["crossed"])
+    assert mix["Venezuela"]["model_pct"] == pytest.approx(70.0)
+    assert mix["Venezuela"]["error_pp"] == pytest.approx(70.0 - 100 * 252_000 / 400_000)
+    assert mix["Colombia"]["model_pct"] == 0.0
+    assert cal.darien_mix_in(table, cal.parse_window("2023-10..2023-12", "validation")) == []
+    assert cal.darien_mix_in(table[table["month"] != "2023-05"], cal.parse_window("2022-10..2023-09", "train")) == []
+    assert "darien_mix_pp" in cal.scenario_terms(load("us-mexico"))

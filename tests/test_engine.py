@@ -121,13 +121,15 @@ def test_more_mexican_enforcement_fewer_us_encounters_more_detentions(base):
 
 def test_panama_returns_cut_south_american_arrivals(base):
     """Panama flying home half of those who cross the Darién: returns are counted from that day only, and fewer
-    Venezuelans and Ecuadorians (who come through the Darién) reach the US border; Mexicans are untouched."""
+    Venezuelans (who come through the Darién) reach the US border; fewer Ecuadorians too, by less, since most of
+    them fly from Guayaquil; Mexicans are untouched."""
     up = run_us({"policies.darien_return": [{"from": "2023-12-01", "value": 0.5}]})
     assert _window(up, "2023-10-01", "2023-11-30", "panama_returns") == 0
     assert _window(up, "2023-12-01", "2023-12-31", "panama_returns") > 0
-    for nat in ("Venezuela", "Ecuador"):
-        assert _window(up, "2024-01-15", "2024-03-31", f"sw_encounters:{nat}") < \
-            0.8 * _window(base, "2024-01-15", "2024-03-31", f"sw_encounters:{nat}")
+    cut = {nat: _window(up, "2024-01-15", "2024-03-31", f"sw_encounters:{nat}")
+           / _window(base, "2024-01-15", "2024-03-31", f"sw_encounters:{nat}") for nat in ("Venezuela", "Ecuador")}
+    assert cut["Venezuela"] < 0.8
+    assert cut["Venezuela"] < cut["Ecuador"] < 0.95
     assert base["panama_returns"].sum() == 0       # the bundled step starts in August 2024, after this run ends
     assert _window(up, "2024-01-15", "2024-03-31", "sw_encounters:Mexico") == \
         pytest.approx(_window(base, "2024-01-15", "2024-03-31", "sw_encounters:Mexico"), rel=0.05)
@@ -237,3 +239,27 @@ def test_dated_border_city_split_moves_encounters_between_sectors():
     pd.testing.assert_frame_equal(moved.loc[early], fixed.loc[early])
     statuses = [c for c in moved.columns if c.startswith("population:")]
     assert moved[statuses].iloc[-1].sum() == moved["agents_created"].iloc[-1]
+
+
+def test_darien_crossings_by_nationality_add_up_and_the_guayaquil_flight_skips_the_darien(base):
+    """The Darién's crossings by nationality sum to its total every day; Ecuadorians leaving from Guayaquil fly to
+    Central America, so with everyone leaving from Quito more Ecuadorians cross the Darién, and Venezuelans are
+    untouched until the Ecuadorians' effect on the corridor spreads."""
+    nats = [c for c in base.columns if c.startswith("darien_crossings:")]
+    assert len(nats) == 18
+    np.testing.assert_allclose(base[nats].sum(axis=1), base["darien_crossings"])
+    quito = run_us({"nationalities.Ecuador.origins": {"quito": 1.0}})
+    flying = run_us({"nationalities.Ecuador.origins": {"guayaquil": 1.0}})
+    window = ("2023-01-01", "2023-09-30", "darien_crossings:Ecuador")
+    assert _window(flying, *window) < 0.05 * _window(quito, *window)
+    assert _window(quito, *window) > 1.3 * _window(base, *window)
+    assert _window(flying, "2023-01-01", "2023-09-30", "sw_encounters:Ecuador") > 0
+
+
+def test_mexico_pauses_deportations_in_december_2023(base):
+    """INM's pause (facts_transit.csv row 31): no one is deported from Mexico from 1 to 27 December 2023, while
+    detentions go on; deportations resume after the talks."""
+    assert _window(base, "2023-11-01", "2023-11-30", "mexico_deportations") > 0
+    assert _window(base, "2023-12-01", "2023-12-27", "mexico_deportations") == 0
+    assert _window(base, "2023-12-01", "2023-12-27", "mexico_detentions") > 0
+    assert _window(base, "2023-12-28", "2024-01-31", "mexico_deportations") > 0
