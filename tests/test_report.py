@@ -139,6 +139,11 @@ def test_fit_section_matches_validate(report: Path):
     row = fit.set_index("window").loc["validation"]
     assert row["sw_encounters MAPE %"] == pytest.approx(expect.mape)
     assert row["same month last year MAPE %"] == pytest.approx(expect.baseline_same_month_last_year_mape)
+    res = compare(_run(1.0, 1), _observed(), VALIDATION_MONTHS)
+    d = res.pairs[res.pairs["series"] == "darien_crossings"]
+    total_error = row["darien_crossings total error %"]
+    assert total_error == pytest.approx(100.0 * (d["model"].sum() / d["observed"].sum() - 1.0))
+    assert (total_error > 0) == (res.series["darien_crossings"].bias > 0)   # the same sign as validate's bias
     assert "never on the validation months" in report.read_text(encoding="utf-8")
 
 

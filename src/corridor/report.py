@@ -1036,12 +1036,16 @@ def fit_table(run: pd.DataFrame, observed: pd.DataFrame | None) -> pd.DataFrame:
         except InputError:          # the run does not cover this window
             continue
         sw, darien = r.series.get("sw_encounters"), r.series.get("darien_crossings")
+        d = r.pairs[r.pairs["series"] == "darien_crossings"]
+        darien_total = (100.0 * (d["model"].sum() / d["observed"].sum() - 1.0)
+                        if darien and d["observed"].sum() > 0 else None)
         rows.append({
             "window": label, "months": f"{start}..{end}",
             "sw_encounters MAPE %": sw.mape if sw else None,
             "last value MAPE %": sw.baseline_last_value_mape if sw else None,
             "same month last year MAPE %": sw.baseline_same_month_last_year_mape if sw else None,
             "darien_crossings MAPE %": darien.mape if darien else None,
+            "darien_crossings total error %": darien_total,
             "nationality shares pp": r.summary["nationality_share_mae_pp"],
             "sector shares pp": r.summary["sector_share_mae_pp"],
         })
@@ -1061,7 +1065,8 @@ def _fit_html(fit: pd.DataFrame, baseline: str) -> str:
             f"on the validation months ({VALIDATION_MONTHS[0]} to {VALIDATION_MONTHS[1]}). MAPE: mean absolute "
             "percentage error of monthly totals; the two naive baselines forecast from the observed series alone "
             "(the last month before the window carried forward; the same month a year earlier); pp: mean absolute "
-            "error of monthly shares in percentage points (top 10 nationalities; Border Patrol sectors). Also in "
+            "error of monthly shares in percentage points (top 10 nationalities; Border Patrol sectors); total "
+            "error: the window's model total against the observed total. Also in "
             "fit.csv.</p>"
             f"<div class='tablewrap'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
