@@ -1120,10 +1120,13 @@ NATS = [
       "assumed: most leave Venezuela overland via Cúcuta; a share re-migrate from Colombia and Peru"),
      ("from", dt.date(2022, 10, 12), "2022-11"), 0.1, False, 0.05),
     ("Colombia", "COLOMBIA", ({"bogota": 0.6, "medellin": 0.4}, "assumed"), ("all",), 0.1, False, 0.05),
-    ("Ecuador", "ECUADOR", ({"quito": 0.5, "guayaquil": 0.5},
-                             "Quito stands for those who go overland through the Darién, Guayaquil for those who fly "
-                             "to Central America (leg guayaquil--san-salvador--air, assumed route); the split is an "
-                             "initial guess, to be fitted to the Darién's nationality mix (facts_transit.csv row 181)"), ("all",), 0.1, False, 0.05),
+    ("Ecuador", "ECUADOR",
+     ({"quito": 0.5, "guayaquil": 0.5},
+      "Quito stands for those who go overland through the Darién, Guayaquil for those who fly to Central America (leg "
+      "guayaquil--san-salvador--air, assumed route); the split " + ("is fitted (Guayaquil's weight against Quito's, "
+      "marked `# fitted:`; initial guess 0.5 each)" if FIT else "is an initial guess, to be fitted") + " to the "
+      "Darién's nationality mix (" + F.cite("transit", 181, "Darién crossings Jan–Sep 2023 by region") + ")"),
+     ("all",), 0.1, False, 0.05),
     ("Peru", "PERU", ({"lima": 1.0}, "assumed"), ("all",), 0.1, False, 0.05),
     ("Brazil", "BRAZIL", ({"sao-paulo": 1.0}, "assumed"), ("all",), 0.1, False, 0.05),
     ("China, Peoples Republic Of", "CHINA, PEOPLES REPUBLIC OF", ({"beijing": 1.0}, "assumed"), ("all",), 0.1, False, 0.05),
@@ -1171,17 +1174,19 @@ DEPORT_PAUSE_SRC = ("INM suspended deportations for lack of resources in Decembe
                     "value from the day after the 27 December talks (" + F.cite("transit", 52, "Mexico–Venezuela "
                     "repatriation flights restarted") + ")")
 
+DEPORT_OTHER_SRC = ("derived: Mexico returned almost no one else: Nicaraguans 327 in Jan-Oct 2023 (" + R47["_cite"]
+                    + ") of ~40,000 events (" + F.cite("transit", 34, "Events of irregular migrants in Mexico 2022")
+                    + "), Cubans 47 in Apr-Aug 2023 (" + F.cite("transit", 51, "Returns of irregular migrants from Mexico")
+                    + "), Venezuelan flights only from 29 Dec 2023 (" + F.cite("transit", 52, "Mexico–Venezuela repatriation")
+                    + "); 0.05 allows air returns of South Americans and others")
+
 
 def _deport_steps(dep) -> list[dict]:
     """A nationality's deportation share as a dated series, with December 2023's pause."""
     steps = list(DEPORT_NTCA) if dep == "NTCA" else [(EARLY, dep)]
     year_value = steps[-1][1]
     return _steps(*steps, (DEPORT_PAUSE[0], 0.0), (DEPORT_PAUSE[1], year_value))
-DEPORT_OTHER_SRC = ("derived: Mexico returned almost no one else: Nicaraguans 327 in Jan-Oct 2023 (" + R47["_cite"]
-                    + ") of ~40,000 events (" + F.cite("transit", 34, "Events of irregular migrants in Mexico 2022")
-                    + "), Cubans 47 in Apr-Aug 2023 (" + F.cite("transit", 51, "Returns of irregular migrants from Mexico")
-                    + "), Venezuelan flights only from 29 Dec 2023 (" + F.cite("transit", 52, "Mexico–Venezuela repatriation")
-                    + "); 0.05 allows air returns of South Americans and others")
+
 
 NAT_ITEMS = []
 for label, key, (origins, osrc), t42, t8, retn, dep in NATS:

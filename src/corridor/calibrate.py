@@ -615,10 +615,12 @@ def darien_mix_in(table: pd.DataFrame, window: Window) -> list[dict]:
     total = float(totals.get("darien_crossings", 0.0))
     if not total > 0:
         return []
-    return [{"nationality": n, "observed_pct": 100.0 * v / t["total"],
-             "model_pct": 100.0 * float(totals.get(f"darien_crossings:{n}", 0.0)) / total,
-             "error_pp": 100.0 * float(totals.get(f"darien_crossings:{n}", 0.0)) / total - 100.0 * v / t["total"],
-             "source": t["source"]} for n, v in t["crossed"].items()]
+    out = []
+    for n, crossed in t["crossed"].items():
+        model, observed = 100.0 * float(totals.get(f"darien_crossings:{n}", 0.0)) / total, 100.0 * crossed / t["total"]
+        out.append({"nationality": n, "observed_pct": observed, "model_pct": model, "error_pp": model - observed,
+                    "source": t["source"]})
+    return out
 
 
 def repeat_share_in(table: pd.DataFrame, window: Window) -> list[dict]:
