@@ -25,7 +25,7 @@ from . import rng as R
 from .errors import ConservationError
 from .population import BYTES_PER_AGENT, FIRST_SINK, N_STATUS, STATUS_NAMES, Population
 from .scenario import Scenario, load, scenario_hash
-from .world import World, compile_world
+from .world import COUNTS_AS, World, compile_world
 
 AUDIT_EVERY = 91  # days between full scans of every agent ever created
 
@@ -265,10 +265,10 @@ class Simulation:
 def _tally_layout(n_sec: int, n_nat: int, n_leg: int, n_place: int) -> tuple[np.ndarray, int]:
     """Offsets of each block in a tally row (see kernels.O_*)."""
     sizes = {
-        K.O_USBP: n_sec, K.O_NAT: n_nat, K.O_LEGFLOW: n_leg, K.O_LEGDEMAND: n_leg, K.O_COUNTS: 4,
+        K.O_USBP: n_sec, K.O_NAT: n_nat, K.O_LEGFLOW: n_leg, K.O_LEGDEMAND: n_leg, K.O_COUNTS: len(COUNTS_AS),
         K.O_GOOD: n_nat, K.O_BAD: n_nat, K.O_SINK: N_STATUS - FIRST_SINK, K.O_MXDET_NAT: n_nat,
         K.O_CUSTODY_IN: n_sec, K.O_ICE_IN: n_nat, K.O_OFO_SECTOR: n_sec, K.O_SEEKER_IN: n_place,
-        K.O_DARIEN_NAT: n_nat,
+        K.O_COUNTS_NAT: len(COUNTS_AS) * n_nat,
     }
     o = np.zeros(K.O_WIDTH, np.int64)
     pos = 0
@@ -294,7 +294,7 @@ class _MetricBook:
             + [f"usbp_encounters:{s}" for s in sec] + [f"ofo_encounters:{s}" for s in sec]
             + [f"sw_encounters:{n}" for n in nat] + [f"mexico_detentions:{n}" for n in nat]
             + [f"departures:{n}" for n in nat] + [f"perceived_chance:{n}" for n in nat]
-            + [f"darien_crossings:{n}" for n in nat]
+            + [f"{counted}:{n}" for counted in COUNTS_AS for n in nat]
             + [f"custody_population:{s}" for s in sec] + [f"holding_capacity:{s}" for s in sec]
             + [f"processing_capacity:{s}" for s in sec]
             + [f"waiting_population:{w.place_names[p]}" for p in w.border_cities]
@@ -326,7 +326,8 @@ class _MetricBook:
         row[ix["usbp_encounters"]] = usbp.sum()
         row[ix["ofo_encounters"]] = tally[o[K.O_OFO]] * scale
         row[ix["sw_encounters"]] = usbp.sum() + tally[o[K.O_OFO]] * scale
-        row[ix["darien_crossings"]] = tally[o[K.O_COUNTS] + K.COUNT_DARIEN] * scale
+        for c, counted in enumerate(COUNTS_AS):        # series counted on legs (counts_as), and by nationality
+            row[ix[counted]] = tally[o[K.O_COUNTS] + c] * scale
         row[ix["mexico_detentions"]] = tally[o[K.O_MXDET]] * scale
         for name, slot in (("releases", K.O_RELEASES), ("removals", K.O_REMOVALS), ("returns_to_mexico", K.O_RETURNS),
                            ("repeat_encounters", K.O_REPEAT), ("gotaways", K.O_GOTAWAY), ("appointments_used", K.O_APPT),
@@ -350,7 +351,8 @@ class _MetricBook:
         put(ix[f"mexico_detentions:{w.nat_names[0]}"], tally[o[K.O_MXDET_NAT]: o[K.O_MXDET_NAT] + n_nat] * scale)
         put(ix[f"departures:{w.nat_names[0]}"], counts * scale)
         put(ix[f"perceived_chance:{w.nat_names[0]}"], chance)
-        put(ix[f"darien_crossings:{w.nat_names[0]}"], tally[o[K.O_DARIEN_NAT]: o[K.O_DARIEN_NAT] + n_nat] * scale)
+        put(ix[f"{COUNTS_AS[0]}:{w.nat_names[0]}"],
+            tally[o[K.O_COUNTS_NAT]: o[K.O_COUNTS_NAT] + len(COUNTS_AS) * n_nat] * scale)
         put(ix[f"custody_population:{w.sector_names[0]}"], cust)
         put(ix[f"holding_capacity:{w.sector_names[0]}"], holding * scale)
         put(ix[f"processing_capacity:{w.sector_names[0]}"], capacity * scale)

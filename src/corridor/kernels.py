@@ -23,7 +23,7 @@ N_CHUNKS = 64
 # Positions in the offsets array `o` (the start of each block of the tally row).
 (O_USBP, O_NAT, O_LEGFLOW, O_LEGDEMAND, O_COUNTS, O_GOOD, O_BAD, O_SINK, O_MXDET_NAT, O_OFO, O_MXDET, O_RELEASES,
  O_REMOVALS, O_RETURNS, O_REPEAT, O_GOTAWAY, O_APPT, O_GIVEUP, O_DEPORT, O_SOUTH, O_OVERFLOW, O_RETURN_DEMAND,
- O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_QUIT, O_PANAMA, O_DARIEN_NAT,
+ O_PROCESSED, O_CUSTODY_IN, O_ICE_IN, O_OFO_SECTOR, O_EXPULSIONS, O_SEEKER_IN, O_QUIT, O_PANAMA, O_COUNTS_NAT,
  O_WIDTH) = range(32)
 COUNT_DARIEN = COUNTS_AS.index("darien_crossings")   # net.leg_counts code of the legs that count as Darién crossings
 
@@ -230,8 +230,7 @@ def _movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_
         row[o[O_LEGFLOW] + e] += 1
         if net.leg_counts[e] >= 0:
             row[o[O_COUNTS] + net.leg_counts[e]] += 1
-            if net.leg_counts[e] == COUNT_DARIEN:
-                row[o[O_DARIEN_NAT] + ag.nat[i]] += 1
+            row[o[O_COUNTS_NAT] + net.leg_counts[e] * net.nat_transit_mexico.shape[0] + ag.nat[i]] += 1
         if net.leg_detection[e] > 0 and net.nat_transit_mexico[ag.nat[i]]:
             ag.flags[i] |= F_INSPECT
 
