@@ -40,7 +40,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .results import engine_fingerprint
 from .observed import bundled_path, is_month, load_observed, monthly_from_run, shift_month
 from .validate import TRAINING_MONTHS, VALIDATION_MONTHS
 
@@ -238,7 +238,7 @@ def check_param(param: Param, raw: dict) -> None:
 
 def get_value(raw: dict, path: str, label: str | None = None) -> Any:
     """The value at a dotted path of a raw scenario mapping (None when absent: the schema default)."""
-    from .scenario import Scenario, _model_fields, _submodel
+    from .scenario import Scenario, schema_fields, schema_submodel
 
     node: Any = raw
     model: Any = Scenario
@@ -251,7 +251,7 @@ def get_value(raw: dict, path: str, label: str | None = None) -> Any:
                 raise InputError(f"--params {label or path}: no item {part!r} in {where}; valid: {valid}")
             node = item
             continue
-        fields = _model_fields(model)
+        fields = schema_fields(model)
         if fields is not None and part not in fields and not (isinstance(node, dict) and part in node):
             raise InputError(f"--params {label or path}: unknown field {part!r} in {where}; valid fields here: "
                              f"{', '.join(sorted(fields))}")
@@ -261,11 +261,11 @@ def get_value(raw: dict, path: str, label: str | None = None) -> Any:
             raise InputError(f"--params {label or path}: {where} is a value, not a mapping")
         if part not in node:
             value = _schema_default(model, part)
-            node, model = (None if value is None else value), _submodel(model, part)
+            node, model = (None if value is None else value), schema_submodel(model, part)
             if i == len(path.split(".")) - 1:
                 return value
             continue
-        node, model = node[part], _submodel(model, part)
+        node, model = node[part], schema_submodel(model, part)
     return node
 
 
@@ -840,7 +840,7 @@ def calibrate(
     study = optuna.create_study(study_name=STUDY_NAME, storage=storage, direction="minimize", load_if_exists=True,
                                 sampler=_sampler(seed, 0))
     old = study.user_attrs.get("config")
-    engine = _engine_sha()
+    engine = engine_fingerprint()
     if old is None:
         study.set_user_attr("config", config)
         study.set_user_attr("engine_sha", engine)
@@ -1047,17 +1047,6 @@ def _call(client, fn, *args):
     return client.submit(_in_worker, fn, *args, pure=False).result()
 
 
-def _engine_sha() -> str:
-    """A fingerprint of the simulator's code (the files a change of mechanics touches)."""
-    here = Path(__file__).parent
-    h = hashlib.sha256()
-    for name in ("engine.py", "kernels.py", "world.py", "population.py", "rng.py", "policies.py"):
-        f = here / name
-        if f.exists():
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
 # Settings recorded but not required to match on resume: the scenario is compared by content (scenario_sha).
 INFORMATIVE = ("scenario", "observed")
 
@@ -1246,7 +1235,7 @@ def fitted_values(fitted: list[Param], best_values: dict, bases: dict) -> dict[s
 def _write_outputs(out_dir: Path, scenario_path: Path, raw: dict, fitted: list[Param], best_values: dict,
                    bases: dict, fit: dict) -> None:
     import yaml
-    from .results import _atomic_write, write_json
+    from .results import atomic_write, write_json
 
     values = fitted_values(fitted, best_values, bases)
     parent = raw.get("name", "")
@@ -1272,10 +1261,10 @@ def _write_outputs(out_dir: Path, scenario_path: Path, raw: dict, fitted: list[P
                      f"({y['error_pct']:+.1f}%)")
     lines.append("# Run it: corridor run " + str(out_dir / "best.yaml"))
     text = "\n".join(lines) + "\n" + yaml.safe_dump(_plain(doc), sort_keys=False, allow_unicode=True, width=10_000)
-    _atomic_write(out_dir / "best.yaml", lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(out_dir / "best.yaml", lambda p: p.write_text(text, encoding="utf-8"))
     write_json(out_dir / "fit.json", fit)
     report = render_report(fit)
-    _atomic_write(out_dir / "report.md", lambda p: p.write_text(report, encoding="utf-8"))
+    atomic_write(out_dir / "report.md", lambda p: p.write_text(report, encoding="utf-8"))
 
 
 def _plain(x):

@@ -244,9 +244,9 @@ def schema():
 @friendly
 def scenarios():
     """List the bundled scenarios, one line each."""
-    from .scenario import bundled_dir, bundled_names, _read_yaml
+    from .scenario import bundled_dir, bundled_names, read_yaml
     for name in bundled_names():
-        data = _read_yaml(bundled_dir() / f"{name}.yaml")
+        data = read_yaml(bundled_dir() / f"{name}.yaml")
         desc = " ".join(str(data.get("description", "")).split())
         console.print(f"[bold]{name:<24}[/] {desc}", highlight=False, soft_wrap=True)
 
@@ -391,10 +391,10 @@ def calibrate(
     if defaults is not None:
         import shlex
         from .calibrate import defaults_text
-        from .results import _atomic_write
+        from .results import atomic_write
         command = shlex.join(["corridor", *sys.argv[1:]])
         text = defaults_text(fit, command, Path(str(scenario)).stem)
-        _atomic_write(defaults, lambda p: p.write_text(text, encoding="utf-8"))
+        atomic_write(defaults, lambda p: p.write_text(text, encoding="utf-8"))
         console.print(f"fitted defaults in {defaults}", highlight=False)
 
 

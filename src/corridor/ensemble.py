@@ -35,7 +35,6 @@ share this machine's disk, give an `out_dir` on a shared filesystem.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import logging
@@ -55,6 +54,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import InputError
+from .results import engine_fingerprint
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 Q_COLS = ("q05", "q25", "q50", "q75", "q95")
@@ -65,20 +65,6 @@ WORKER_WAIT_S = 60.0        # for a --scheduler with no worker yet to get one
 SEED_BITS = 53              # derived seeds stay exact in JSON and in every language that reads _run.json
 
 log = logging.getLogger(__name__)
-ENGINE_MODULES = ("engine", "kernels", "world", "population", "rng", "policies", "scenario")
-
-
-@functools.lru_cache(maxsize=1)
-def engine_fingerprint() -> str:
-    """A hash of the modules that decide what a run computes: a finished run made by other code is not reused,
-    and a worker whose corridor differs from this machine's refuses to run."""
-    h = hashlib.sha256(__version__.encode())
-    here = Path(__file__).parent
-    for name in ENGINE_MODULES:
-        f = here / f"{name}.py"
-        if f.is_file():
-            h.update(name.encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()[:16]
 
 
 class RunsFailed(RuntimeError):
@@ -202,14 +188,14 @@ def scenario_from_raw(raw: dict, overrides: dict | list | None = None, source: s
     """Validate a raw scenario mapping with overrides (as `scenario.load` does); InputError on a bad value."""
     from pydantic import ValidationError
 
-    from .scenario import Scenario, _format_validation, apply_overrides
+    from .scenario import Scenario, format_validation, apply_overrides
     data = apply_overrides(raw, overrides, source=source) if overrides else raw
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
         what = ", ".join(f"{k}={v!r}" for k, v in overrides.items()) if isinstance(overrides, dict) else ""
         raise InputError(f"{source}{' ' + what if what else ''}: "
-                         f"{_format_validation(raw.get('name', 'scenario'), e, data)}") from None
+                         f"{format_validation(raw.get('name', 'scenario'), e, data)}") from None
 
 
 def prepare_scenario(scenario: str | Path, overrides: dict | list | None) -> tuple[dict, Any]:
@@ -515,13 +501,13 @@ class Ensemble(_Batch):
         finally:
             if self._dir_ok:
                 self._write_manifest(out)
-        from .results import _atomic_write
+        from .results import atomic_write
         q = self.quantiles()
         table = _quantile_table(q)
         import pyarrow.parquet as pq
-        _atomic_write(out / "quantiles.parquet", lambda p: pq.write_table(table, p, compression="zstd"))
+        atomic_write(out / "quantiles.parquet", lambda p: pq.write_table(table, p, compression="zstd"))
         tot = self.run_totals()
-        _atomic_write(out / "run_totals.csv", lambda p: p.write_text(tot.to_csv(index=False)))
+        atomic_write(out / "run_totals.csv", lambda p: p.write_text(tot.to_csv(index=False)))
         return self
 
     def part_paths(self) -> list[Path]:

@@ -16,9 +16,7 @@ import html
 import io
 import json
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
@@ -30,6 +28,7 @@ import pandas as pd
 
 from .errors import InputError
 from .observed import is_stock
+from .results import atomic_write
 from .validate import TRAINING_MONTHS, VALIDATION_MONTHS, compare
 
 __all__ = ["WorldTables", "write_report", "SECTION_TITLES", "DEFAULT_PERIOD", "report_totals"]
@@ -902,22 +901,6 @@ def _render(fig, dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write bytes to a temporary file beside `path`, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "scenario"
 
@@ -1097,16 +1080,16 @@ def write_report(out_dir: Path, runs: dict[str, pd.DataFrame], world: WorldTable
     with matplotlib.rc_context(rc):
         figs, skipped = _figures(data, world)
     for f in figs:
-        _atomic_write(fig_dir / f"{f.key}.png", f.png)
+        atomic_write(fig_dir / f"{f.key}.png", f.png)
 
     tot = _totals(data.daily, data.period, data.baseline)
-    _atomic_write(out_dir / "totals.csv", tot.to_csv(index=False).encode("utf-8"))
+    atomic_write(out_dir / "totals.csv", tot.to_csv(index=False).encode("utf-8"))
     fit = fit_table(runs[data.baseline], observed)
-    _atomic_write(out_dir / "fit.csv", fit.to_csv(index=False).encode("utf-8"))
+    atomic_write(out_dir / "fit.csv", fit.to_csv(index=False).encode("utf-8"))
 
     page = _page(data, figs, skipped, tot, fit, title, notes or {})
     path = out_dir / "report.html"
-    _atomic_write(path, page.encode("utf-8"))
+    atomic_write(path, page.encode("utf-8"))
     return path
 
 

@@ -1,10 +1,14 @@
-"""Run results on disk: metrics.parquet (tidy date, metric, value) and run.json, written atomically."""
+"""Run results on disk: metrics.parquet (tidy date, metric, value) and run.json, written atomically;
+the provenance a run carries (the engine's fingerprint)."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable, Union
 
 import pandas as pd
 import pyarrow as pa
@@ -13,13 +17,41 @@ import pyarrow.parquet as pq
 SCHEMA = pa.schema([("date", pa.date32()), ("metric", pa.string()), ("value", pa.float64())])
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+# The code that decides what a run computes: a change here makes earlier runs, studies and states stale.
+ENGINE_FILES = ("engine.py", "kernels.py", "world.py", "levers.py", "codes.py", "population.py", "rng.py",
+                "tally.py", "metrics.py", "rules.py", "policies.py", "scenario.py", "scenario/*.py", "phases/*.py")
+
+
+@functools.lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A hash of the version and the engine's source files: a finished run made by other code is not reused,
+    a calibration study made by other code is not resumed, and a worker whose corridor differs refuses to run."""
+    from . import __version__
+    here = Path(__file__).parent
+    h = hashlib.sha256(__version__.encode())
+    for pattern in ENGINE_FILES:
+        for f in sorted(here.glob(pattern)):
+            h.update(f.relative_to(here).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+Content = Union[bytes, str, Callable[[Path], None]]
+
+
+def atomic_write(path: str | Path, content: Content) -> None:
+    """Write bytes, text (UTF-8) or whatever `content(tmp_path)` writes to a temporary file beside `path`,
+    then rename it into place: readers never see half a file."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        write(Path(tmp))
+        if isinstance(content, bytes):
+            Path(tmp).write_bytes(content)
+        elif isinstance(content, str):
+            Path(tmp).write_text(content, encoding="utf-8")
+        else:
+            content(Path(tmp))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)          # mkstemp makes 0600; results are ordinary files
@@ -31,11 +63,11 @@ def _atomic_write(path: Path, write) -> None:
 
 def write_metrics(path: Path, df: pd.DataFrame) -> None:
     table = pa.Table.from_pandas(df[["date", "metric", "value"]], schema=SCHEMA, preserve_index=False)
-    _atomic_write(Path(path), lambda p: pq.write_table(table, p, compression="zstd"))
+    atomic_write(Path(path), lambda p: pq.write_table(table, p, compression="zstd"))
 
 
 def write_json(path: Path, obj: dict) -> None:
-    _atomic_write(Path(path), lambda p: p.write_text(json.dumps(obj, indent=2, default=str)))
+    atomic_write(Path(path), lambda p: p.write_text(json.dumps(obj, indent=2, default=str)))
 
 
 def write_run(out_dir: str | Path, df: pd.DataFrame, info: dict) -> Path:

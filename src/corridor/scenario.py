@@ -430,7 +430,7 @@ def resolve(name_or_path: str | Path) -> Path:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on us-mexico.yaml
 
 
-def _read_yaml(path: Path) -> dict:
+def read_yaml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -477,7 +477,7 @@ def _key(x: dict) -> str | None:
 def load_raw(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Path]:
     """The merged raw mapping of a scenario and everything it extends."""
     path = resolve(name_or_path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is not None:
         if parent in _seen:
@@ -537,7 +537,7 @@ def _set_path(data: dict, path: str, value: Any, source: str) -> None:
             continue
         if not isinstance(node, dict):
             raise InputError(f"{source} {path}: {'.'.join(parts[:i])} is a value, not a mapping")
-        fields = _model_fields(model)
+        fields = schema_fields(model)
         if fields is not None and part not in fields and part not in node:
             raise InputError(f"{source} {path}: unknown field {part!r}; valid fields here: {', '.join(sorted(fields))}")
         if last:
@@ -546,16 +546,16 @@ def _set_path(data: dict, path: str, value: Any, source: str) -> None:
             if part not in node or node[part] is None:
                 node[part] = {}
             node = node[part]
-            model = _submodel(model, part)
+            model = schema_submodel(model, part)
 
 
-def _model_fields(model: Any) -> set[str] | None:
+def schema_fields(model: Any) -> set[str] | None:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return {f.alias or n for n, f in model.model_fields.items()} | set(model.model_fields)
     return None
 
 
-def _submodel(model: Any, part: str) -> Any:
+def schema_submodel(model: Any, part: str) -> Any:
     if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
         return None
     ann = model.model_fields[part].annotation
@@ -568,7 +568,7 @@ def _submodel(model: Any, part: str) -> Any:
     return None
 
 
-def _format_validation(path: Path | str, err: ValidationError, data: dict) -> str:
+def format_validation(path: Path | str, err: ValidationError, data: dict) -> str:
     e = err.errors()[0]
     loc = e.get("loc", ())
     field = _loc_to_path(loc, data)
@@ -608,7 +608,7 @@ def load(name_or_path: str | Path = "us-mexico", overrides: list[str] | dict[str
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as e:
-        raise InputError(_format_validation(path, e, data)) from None
+        raise InputError(format_validation(path, e, data)) from None
     sc._source = str(path)  # type: ignore[attr-defined]
     if sc.rules:
         from .policies import check_rules  # late import: rule metrics are named by the engine

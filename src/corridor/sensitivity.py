@@ -236,19 +236,19 @@ class Sensitivity(_Batch):
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """sensitivity.csv (ranked table), samples.csv (factors and outputs per run), sensitivity.png."""
-        from .results import _atomic_write
+        from .results import atomic_write
         out = Path(out_dir)
         paths = {"table": out / "sensitivity.csv", "samples": out / "samples.csv", "chart": out / "sensitivity.png"}
         table = self.table
-        _atomic_write(paths["table"], lambda p: p.write_text(table.to_csv(index=False)))
+        atomic_write(paths["table"], lambda p: p.write_text(table.to_csv(index=False)))
         samples = pd.DataFrame({"run": range(self.n_runs)})
         for i, n in enumerate(self.names):
             samples[n] = [self.sample_params(k)[n] for k in range(self.n_runs)]
         for j, o in enumerate(self.outputs):
             samples[o.label] = self.Y[:, j]
-        _atomic_write(paths["samples"], lambda p: p.write_text(samples.to_csv(index=False)))
+        atomic_write(paths["samples"], lambda p: p.write_text(samples.to_csv(index=False)))
         png = self.chart_png()
-        _atomic_write(paths["chart"], lambda p: p.write_bytes(png))
+        atomic_write(paths["chart"], lambda p: p.write_bytes(png))
         return paths
 
     def chart_png(self) -> bytes:
