@@ -168,7 +168,7 @@ def test_cli_bad_input_exits_2_with_one_clear_line(tmp_path):
 
 def test_validate_names_the_series_it_skipped(tmp_path):
     from corridor.engine import Simulation
-    from corridor.validate import compare
+    from corridor.analysis.validate import compare
     df = Simulation.from_scenario(MINI, scale=20).run().to_df()
     obs = tmp_path / "obs.csv"
     obs.write_text("month,series,value\n2023-01,sw_encounters,1000\n2023-01,sw_encouters:Mexico,10\n")

@@ -132,7 +132,7 @@ def test_html_exists_with_every_section(report: Path):
 
 def test_fit_section_matches_validate(report: Path):
     """The fit table scores the baseline run on the calibration windows it covers, as `corridor validate` does."""
-    from corridor.validate import VALIDATION_MONTHS, compare
+    from corridor.analysis.validate import VALIDATION_MONTHS, compare
     fit = pd.read_csv(report.parent / "fit.csv")
     assert list(fit["window"]) == ["validation", "whole period"]   # the runs start in Nov 2023: no training months
     expect = compare(_run(1.0, 1), _observed(), VALIDATION_MONTHS).series["sw_encounters"]

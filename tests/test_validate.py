@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 
 from corridor.errors import InputError
-from corridor.observed import bundled_path, is_stock, load_observed, monthly_from_run, shift_month
-from corridor.validate import compare
+from corridor.analysis.observed import bundled_path, is_stock, load_observed, monthly_from_run, shift_month
+from corridor.analysis.validate import compare
 
 
 def daily(metric: str, start: str, end: str, per_day) -> pd.DataFrame:

@@ -50,8 +50,8 @@ import pandas as pd
 
 from .errors import InputError
 from .results import engine_fingerprint
-from .observed import bundled_path, is_month, load_observed, monthly_from_run, shift_month
-from .validate import TRAINING_MONTHS, VALIDATION_MONTHS
+from .analysis.observed import bundled_path, is_month, load_observed, monthly_from_run, shift_month
+from .analysis.validate import TRAINING_MONTHS, VALIDATION_MONTHS
 
 TRAIN_DEFAULT = TRAINING_MONTHS
 VALIDATION_DEFAULT = VALIDATION_MONTHS
@@ -567,7 +567,7 @@ def round_sig(x: float, digits: int = 4) -> float:
 
 def score(daily: pd.DataFrame, setup: Setup, window: Window) -> dict:
     """The objective's terms over a window, from the same `compare` that `corridor validate` prints."""
-    from .validate import compare
+    from .analysis.validate import compare
 
     res = compare(daily, setup.observed, months=window.months())
     table = monthly(daily)

@@ -54,17 +54,6 @@ def run_with_progress(sim, label: str, quiet: bool = False):
         return sim.run(progress=lambda done, total: bar.update(task, completed=done) if done % 10 == 0 or done == total else None)
 
 
-def world_tables(world):
-    from .report import WorldTables
-    import pandas as pd
-    sc = world.scenario
-    places = pd.DataFrame([{"id": p.id, "name": p.name, "kind": p.kind, "country": p.country, "lat": p.lat,
-                            "lon": p.lon} for p in sc.places])
-    legs = pd.DataFrame([{"id": l.id, "from_place": l.from_place, "to_place": l.to_place, "mode": l.mode}
-                         for l in sc.legs])
-    return WorldTables(places=places, legs=legs)
-
-
 def _notes(sc) -> dict:
     return {sc.name: sc.notes.get(sc.name, sc.description or "")}
 
@@ -107,9 +96,9 @@ def run(
     if not quiet:
         _print_summary(sim)
     if report:
-        from .observed import load_observed
-        from .report import write_report
-        write_report(out_dir, {sim.scenario.name: sim.to_df()}, world_tables(sim.world), observed=load_observed(),
+        from .analysis.observed import load_observed
+        from .report import WorldTables, write_report
+        write_report(out_dir, {sim.scenario.name: sim.to_df()}, WorldTables.from_scenario(sim.scenario), observed=load_observed(),
                      title=f"corridor: {sim.scenario.name}", notes=_notes(sim.scenario), baseline=sim.scenario.name)
     console.print(f"results in {out_dir}/ (metrics.parquet, run.json{', report.html' if report else ''})")
 
@@ -135,8 +124,8 @@ def compare(
     difference between scenarios can be judged against the noise.
     """
     from .engine import Simulation
-    from .observed import load_observed
-    from .report import DEFAULT_PERIOD, report_totals, write_report
+    from .analysis.observed import load_observed
+    from .report import WorldTables, report_totals, write_report
     from .scenario import load
     loaded = [load(s, set_) for s in scenarios]  # every file checked before the first run starts
     names = [sc.name for sc in loaded]
@@ -166,7 +155,7 @@ def compare(
                        workers=workers)
             bands[sc.name] = ens.quantiles()
     baseline = "status-quo" if "status-quo" in runs_ else names[0]
-    write_report(out, runs_, world_tables(world), observed=load_observed(),
+    write_report(out, runs_, WorldTables.from_scenario(world.scenario), observed=load_observed(),
                  title=f"corridor: {', '.join(names)}", notes=notes, baseline=baseline, bands=bands)
     if not quiet:
         tot = report_totals(runs_, baseline=baseline)
@@ -224,7 +213,7 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ):
     """Compare a run with observed monthly data: MAPE, MAE, bias, and naive baselines."""
-    from .validate import compare
+    from .analysis.validate import compare
     result = compare(run_dir, observed, months=(start, end) if (start or end) else None)
     if as_json:
         print(json.dumps(result.to_json(), indent=2))

@@ -541,8 +541,8 @@ class Ensemble(_Batch):
 
     def write_report(self, out_dir: str | Path | None = None, observed: pd.DataFrame | None = None) -> Path:
         """A fan-chart report (report.html, figures/) of the median run with its bands and the observed series."""
-        from .observed import load_observed
-        from .report import write_report
+        from .analysis.observed import load_observed
+        from .report import WorldTables, write_report
         out = Path(out_dir) if out_dir is not None else self.out_dir
         q = self.quantiles()
         median = q[["date", "metric"]].assign(value=q["q50"].to_numpy())
@@ -550,19 +550,9 @@ class Ensemble(_Batch):
         note = (f"Ensemble of {self.runs} runs (seeds derived from {self.base_seed}"
                 + (f"; varied: {', '.join(f'{k} in [{lo:g}, {hi:g}]' for k, (lo, hi) in self.vary.items())}" if self.vary else "")
                 + "). Lines are the daily medians; bands the 5-95% and 25-75% quantiles over runs.")
-        return write_report(out, {name: median}, world_tables(self.sc),
+        return write_report(out, {name: median}, WorldTables.from_scenario(self.sc),
                             observed=observed if observed is not None else load_observed(),
                             title=f"corridor ensemble: {name}", notes={name: note}, bands={name: q}, baseline=name)
-
-
-def world_tables(sc):
-    """Places and legs of a scenario for the report's map."""
-    from .report import WorldTables
-    places = pd.DataFrame([{"id": p.id, "name": p.name, "kind": p.kind, "country": p.country, "lat": p.lat,
-                            "lon": p.lon} for p in sc.places])
-    legs = pd.DataFrame([{"id": l.id, "from_place": l.from_place, "to_place": l.to_place, "mode": l.mode}
-                         for l in sc.legs])
-    return WorldTables(places=places, legs=legs)
 
 
 def compute_quantiles(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:

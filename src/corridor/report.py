@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .observed import is_stock
+from .analysis.observed import is_stock
 from .results import atomic_write
-from .validate import TRAINING_MONTHS, VALIDATION_MONTHS, compare
+from .analysis.validate import TRAINING_MONTHS, VALIDATION_MONTHS, compare
 
 __all__ = ["WorldTables", "write_report", "SECTION_TITLES", "DEFAULT_PERIOD", "report_totals"]
 
@@ -70,6 +70,15 @@ class WorldTables:
 
     places: pd.DataFrame
     legs: pd.DataFrame
+
+    @classmethod
+    def from_scenario(cls, sc) -> "WorldTables":
+        """Places and legs of a scenario (`corridor.scenario.Scenario`) for the report's map."""
+        places = pd.DataFrame([{"id": p.id, "name": p.name, "kind": p.kind, "country": p.country, "lat": p.lat,
+                                "lon": p.lon} for p in sc.places])
+        legs = pd.DataFrame([{"id": l.id, "from_place": l.from_place, "to_place": l.to_place, "mode": l.mode}
+                             for l in sc.legs])
+        return cls(places=places, legs=legs)
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from corridor.errors import InputError
-from corridor.observed import OBSERVED_COLUMNS, is_month, load_observed, monthly_from_run, shift_month
+from ..errors import InputError
+from .observed import OBSERVED_COLUMNS, is_month, load_observed, monthly_from_run, shift_month
 
 # The bundled observed months split for calibration: fitted on the training months, never on the validation ones.
 TRAINING_MONTHS = ("2022-10", "2023-09")

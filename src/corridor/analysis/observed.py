@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from corridor.errors import InputError
+from ..errors import InputError
 
 OBSERVED_COLUMNS = ("month", "series", "value")
 METRICS_COLUMNS = ("date", "metric", "value")
