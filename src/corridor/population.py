@@ -10,29 +10,14 @@ from collections import namedtuple
 
 import numpy as np
 
-# Statuses. Everything from FIRST_SINK on is final: the agent leaves the active list.
-IN_TRANSIT, WAITING_BORDER, CROSSING, DETAINED_MEXICO, US_CUSTODY, ICE_DETENTION, REGROUPING = range(7)
-RELEASED_US, EVADED, REMOVED, GAVE_UP, PAROLED = range(7, 12)
-FIRST_SINK = RELEASED_US
-N_STATUS = 12
-STATUS_NAMES = (
-    "in_transit", "waiting_border", "crossing", "detained_mexico", "us_custody", "ice_detention",
-    "regrouping", "released_us", "evaded", "removed", "gave_up", "paroled",
-)
-
-# Flag bits.
-F_SEEKER = np.uint8(1)     # waits for a CBP One appointment
-F_APPT = np.uint8(2)       # holds an appointment (crossing at a port today)
-F_INSPECT = np.uint8(4)    # started an inspected leg today
-F_DECIDED = np.uint8(8)    # has chosen between waiting for an appointment and crossing
-F_EXPELLED = np.uint8(16)  # returned to Mexico today by a Title 42 expulsion (decides whether to retry at its rate)
+from .codes import N_STATUS, NO_LEG
 
 Agents = namedtuple("Agents", "nat status place leg timer target attempts flags group since uid")
 
 _FIELDS = (
     ("nat", np.int8), ("status", np.int8), ("place", np.int16), ("leg", np.int16), ("timer", np.int16),
     ("target", np.int8), ("attempts", np.int8), ("flags", np.uint8), ("group", np.int32), ("since", np.int16),
-    ("uid", np.uint64),   # random-number identity (kernels.person_key), stable across scenarios
+    ("uid", np.uint64),   # random-number identity (phases.common.person_key), stable across scenarios
 )
 BYTES_PER_AGENT = sum(np.dtype(t).itemsize for _, t in _FIELDS)
 
@@ -43,7 +28,7 @@ class Population:
     def __init__(self, capacity: int):
         capacity = max(int(capacity), 1024)
         self.cols = {name: np.zeros(capacity, dtype=t) for name, t in _FIELDS}
-        self.cols["leg"][:] = -1
+        self.cols["leg"][:] = NO_LEG
         self.n = 0
         self.active = np.zeros(0, dtype=np.int64)
         self.bounds = (0, 0)  # active is [at the border | held in the US | in transit]
@@ -61,7 +46,7 @@ class Population:
         for name, arr in self.cols.items():
             grown = np.zeros(new, dtype=arr.dtype)
             if name == "leg":
-                grown[:] = -1
+                grown[:] = NO_LEG
             grown[: self.n] = arr[: self.n]
             self.cols[name] = grown
 

@@ -2,8 +2,6 @@
 the provenance a run carries (the engine's fingerprint)."""
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
 import tempfile
@@ -14,25 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .fingerprint import engine_fingerprint  # noqa: F401  (part of the provenance API: runs carry it)
+
 SCHEMA = pa.schema([("date", pa.date32()), ("metric", pa.string()), ("value", pa.float64())])
-
-
-# The code that decides what a run computes: a change here makes earlier runs, studies and states stale.
-ENGINE_FILES = ("engine.py", "kernels.py", "world.py", "levers.py", "codes.py", "population.py", "rng.py",
-                "tally.py", "metrics.py", "rules.py", "policies.py", "scenario.py", "scenario/*.py", "phases/*.py")
-
-
-@functools.lru_cache(maxsize=1)
-def engine_fingerprint() -> str:
-    """A hash of the version and the engine's source files: a finished run made by other code is not reused,
-    a calibration study made by other code is not resumed, and a worker whose corridor differs refuses to run."""
-    from . import __version__
-    here = Path(__file__).parent
-    h = hashlib.sha256(__version__.encode())
-    for pattern in ENGINE_FILES:
-        for f in sorted(here.glob(pattern)):
-            h.update(f.relative_to(here).as_posix().encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()[:16]
 
 
 Content = Union[bytes, str, Callable[[Path], None]]

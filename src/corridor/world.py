@@ -11,15 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .codes import COUNTS_AS, CROSSING_KINDS, MODES, NOT_COUNTED, PLACE_KINDS, REGIONS
 from .errors import InputError
-from .scenario import MODES, REGIMES, Scenario
-
-MODE_CODE = {m: i for i, m in enumerate(MODES)}
-REGION_CODES = ("south_america", "central_america", "guatemala_border", "south_mexico", "north_mexico", "air")
-REGIME_CODE = {r: i for i, r in enumerate(REGIMES)}
-COUNTS_AS = ("darien_crossings",)
-KIND_CODE = {"origin": 0, "transit": 1, "checkpoint": 2, "border_city": 3, "sector": 4, "sink": 5}
-CROSSING_CODE = {"port": 0, "rail_bridge": 1, "between_ports": 2}
+from .timelines import LeverBook, Timelines
 
 # The arrays the kernels read, as one namedtuple (numba accepts it as a single argument).
 Net = namedtuple("Net", [
@@ -30,50 +24,11 @@ Net = namedtuple("Net", [
     "crossing_kind", "crossing_city", "crossing_sector", "crossing_appt", "sector_gotaway", "south_place",
 ])
 
-# Timelines: one row per simulated day.
-Levers = namedtuple("Levers", [
-    "enforcement", "contention", "guat_block", "darien_return", "return_south", "visa", "accepts", "returns_cap", "closed",
-    "proc_factor", "hold_factor", "flights", "appointments", "parole_daily", "regime", "aid", "sanctions",
-    "title42", "t8_removal", "deport", "personnel", "target_cum",
-])
 
-
-def _days(sc: Scenario) -> list[dt.date]:
+def _days(sc) -> list[dt.date]:
     d0 = sc.start - dt.timedelta(days=sc.spinup_days)
     n = (sc.end - d0).days + 1
     return [d0 + dt.timedelta(days=i) for i in range(n)]
-
-
-def timeline(value, dates: list[dt.date], neutral: float) -> np.ndarray:
-    """A constant or dated steps -> one value per day; before the first step the lever is neutral."""
-    out = np.full(len(dates), float(neutral))
-    if value is None:
-        return out
-    if not isinstance(value, list):
-        out[:] = float(value)
-        return out
-    ords = np.array([d.toordinal() for d in dates])
-    for step in value:
-        out[ords >= step.start.toordinal()] = float(step.value)
-    return out
-
-
-def _per_key(mapping: dict, keys: list[str], dates, neutral: float) -> np.ndarray:
-    out = np.full((len(dates), len(keys)), float(neutral))
-    for j, k in enumerate(keys):
-        if k in mapping:
-            out[:, j] = timeline(mapping[k], dates, neutral)
-    return out
-
-
-def _delayed(a: np.ndarray, days: int) -> np.ndarray:
-    """A push lever acts `days` later: shift the timeline forward, holding the first value."""
-    if days <= 0:
-        return a
-    out = np.empty_like(a)
-    out[days:] = a[:-days] if days < len(a) else a[:0]
-    out[: min(days, len(a))] = a[0]
-    return out
 
 
 def _shortest_days(n_places: int, leg_from, leg_to, weight) -> np.ndarray:
@@ -91,11 +46,11 @@ def _shortest_days(n_places: int, leg_from, leg_to, weight) -> np.ndarray:
 @dataclass
 class World:
     """A compiled scenario. `net` and `levers` go to the kernels; the rest names things for results."""
-    scenario: Scenario
+    scenario: object                    # the corridor.scenario.Scenario it was compiled from
     dates: list[dt.date]
     first_day: int
     net: Net
-    levers: Levers
+    lever_book: LeverBook
     place_ids: list[str]
     place_names: list[str]
     leg_ids: list[str]
@@ -114,18 +69,22 @@ class World:
     def n_days(self) -> int:
         return len(self.dates)
 
+    @property
+    def levers(self) -> Timelines:
+        """The levers as the scenario sets them, day by day (a run works on its own copy)."""
+        return self.lever_book.timelines
 
-def compile_world(sc: Scenario) -> World:
+
+def compile_world(sc) -> World:
+    """A scenario (`corridor.scenario.Scenario`) as the arrays the kernels read."""
     dates = _days(sc)
     P = {p.id: i for i, p in enumerate(sc.places)}
     S = {s.name: i for i, s in enumerate(sc.sectors)}
-    N = {n.name: i for i, n in enumerate(sc.nationalities)}
-    C = {c.id: i for i, c in enumerate(sc.crossings)}
     if len(sc.nationalities) > 127 or len(sc.places) > 32000 or len(sc.legs) > 32000:
         raise InputError(f"{sc.name}: too many nationalities/places/legs for the compact agent store")
-    n_p, n_l = len(sc.places), len(sc.legs)
+    n_p = len(sc.places)
 
-    place_kind = np.array([KIND_CODE[p.kind] for p in sc.places], np.int8)
+    place_kind = np.array([PLACE_KINDS.index(p.kind) for p in sc.places], np.int8)
     place_dwell = np.array([p.dwell_days for p in sc.places], np.float64)
     leg_from = np.array([P[l.from_place] for l in sc.legs], np.int64)
     leg_to = np.array([P[l.to_place] for l in sc.legs], np.int64)
@@ -195,30 +154,31 @@ def compile_world(sc: Scenario) -> World:
 
     net = Net(
         place_kind=place_kind, place_dwell=place_dwell, leg_from=leg_from, leg_to=leg_to,
-        leg_mode=np.array([MODE_CODE[l.mode] for l in sc.legs], np.int64), leg_days=leg_days,
+        leg_mode=np.array([MODES.index(l.mode) for l in sc.legs], np.int64), leg_days=leg_days,
         leg_cost=np.array([l.cost_usd for l in sc.legs], np.float64),
         leg_capacity=np.array([np.inf if l.capacity is None else l.capacity for l in sc.legs], np.float64),
         leg_detection=np.array([l.inspection.detection if l.inspection else 0.0 for l in sc.legs], np.float64)
         * sc.behaviour.detection_scale,
-        leg_region=np.array([REGION_CODES.index(l.region) for l in sc.legs], np.int64),
+        leg_region=np.array([REGIONS.index(l.region) for l in sc.legs], np.int64),
         leg_visa=np.array([l.visa_gated for l in sc.legs], np.bool_),
-        leg_counts=np.array([COUNTS_AS.index(l.counts_as) if l.counts_as in COUNTS_AS else -1 for l in sc.legs], np.int64),
+        leg_counts=np.array([COUNTS_AS.index(l.counts_as) if l.counts_as in COUNTS_AS else NOT_COUNTED for l in sc.legs],
+                            np.int64),
         out_start=out_start, out_legs=order.astype(np.int64), dist=dist, dist_visa=dist_visa, target_place=np.array(border, np.int64),
         place_target=place_target, nat_origin_start=np.array(nat_origin_start, np.int64),
         nat_origin_place=np.array(nat_origin_place, np.int64), nat_origin_cum=np.array(nat_origin_cum, np.float64),
         nat_transit_mexico=np.array([n.transit_mexico for n in sc.nationalities], np.bool_),
         nat_returnable=np.array([n.returnable_to_mexico for n in sc.nationalities], np.bool_),
         city_bp=city_bp, city_port_start=np.array(city_port_start, np.int64), city_ports=np.array(city_ports, np.int64),
-        crossing_kind=np.array([CROSSING_CODE[c.kind] for c in sc.crossings], np.int64),
+        crossing_kind=np.array([CROSSING_KINDS.index(c.kind) for c in sc.crossings], np.int64),
         crossing_city=np.array([P[c.city] for c in sc.crossings], np.int64),
         crossing_sector=np.array([S[c.sector] for c in sc.crossings], np.int64),
         crossing_appt=np.array([c.appointment_share for c in sc.crossings], np.float64),
         sector_gotaway=np.array([s.gotaway_share for s in sc.sectors], np.float64),
         south_place=np.int64(south_place),
     )
-    levers = compile_levers(sc, dates, target_cum)
+    book = LeverBook(sc, dates, target_cum)
     for ni, nat in enumerate(sc.nationalities):
-        if not levers.visa[:, ni].any():
+        if not book.timelines.mexico_visa_required[:, ni].any():
             continue
         for k in nat.origins:
             for t in np.flatnonzero(heads_for[ni]):
@@ -226,7 +186,7 @@ def compile_world(sc: Scenario) -> World:
                     raise InputError(f"{sc.name}: policies.mexico_visa_required.{nat.name}: from origin {k!r} the only "
                                      f"route to {sc.places[border[t]].id!r} is a visa-gated flight; add an overland leg")
     return World(
-        scenario=sc, dates=dates, first_day=sc.spinup_days, net=net, levers=levers,
+        scenario=sc, dates=dates, first_day=sc.spinup_days, net=net, lever_book=book,
         place_ids=[p.id for p in sc.places], place_names=[p.name for p in sc.places],
         leg_ids=[l.id for l in sc.legs], crossing_ids=[c.id for c in sc.crossings],
         sector_names=[s.name for s in sc.sectors], nat_names=[n.name for n in sc.nationalities],
@@ -236,47 +196,4 @@ def compile_world(sc: Scenario) -> World:
         crossing_redeploy=np.array([c.redeploy_capacity for c in sc.crossings], float),
         crossing_trade=np.array([c.trade_usd_per_day for c in sc.crossings], float),
         sector_of_city=sector_of_city,
-    )
-
-
-def compile_levers(sc: Scenario, dates: list[dt.date], target_cum: np.ndarray) -> Levers:
-    """Every lever as one value per day (target_cum, the dated split over border cities, comes ready made)."""
-    pol = sc.policies
-    nats = [n.name for n in sc.nationalities]
-    days_in_month = np.array([(dt.date(d.year + d.month // 12, d.month % 12 + 1, 1) - dt.date(d.year, d.month, 1)).days
-                              for d in dates], float)
-    contention = np.zeros((len(dates), len(MODES)))
-    for mode, v in pol.contention.items():
-        contention[:, MODE_CODE[mode]] = np.clip(timeline(v, dates, 0.0), 0, 1)
-    regime = np.zeros(len(dates), np.int64)
-    if isinstance(pol.regime, str):
-        regime[:] = REGIME_CODE[pol.regime]
-    else:
-        regime[:] = REGIME_CODE["title8"]
-        ords = np.array([d.toordinal() for d in dates])
-        for s in pol.regime:
-            regime[ords >= s.start.toordinal()] = REGIME_CODE[s.value]
-    return Levers(
-        enforcement=np.maximum(timeline(pol.mexico_enforcement, dates, 1.0), 0.0),
-        contention=contention,
-        guat_block=np.clip(timeline(pol.guatemala_border_block, dates, 0.0), 0, 1),
-        darien_return=np.clip(timeline(pol.darien_return, dates, 0.0), 0, 1),
-        return_south=np.clip(timeline(pol.return_south, dates, 0.0), 0, 1),
-        visa=_per_key(pol.mexico_visa_required, nats, dates, 0.0) > 0.5,
-        accepts=_per_key(pol.mexico_accepts_returns, nats, dates, 0.0) > 0.5,
-        returns_cap=np.maximum(timeline(pol.returns_to_mexico_cap, dates, 1e9), 0.0),
-        closed=_per_key(pol.crossings_closed, [c.id for c in sc.crossings], dates, 0.0) > 0.5,
-        proc_factor=np.maximum(_per_key(pol.processing_capacity_factor, [s.name for s in sc.sectors], dates, 1.0), 0.0),
-        hold_factor=np.maximum(_per_key(pol.holding_capacity_factor, [s.name for s in sc.sectors], dates, 1.0), 0.0),
-        flights=np.maximum(_per_key(pol.removal_flights_per_day, nats, dates, 0.0), 0.0),
-        appointments=np.maximum(timeline(pol.appointments_per_day, dates, 0.0), 0.0),
-        parole_daily=np.maximum(_per_key(pol.parole_per_month, nats, dates, 0.0), 0.0) / days_in_month[:, None],
-        regime=regime,
-        aid=_delayed(np.clip(_per_key(pol.development_aid, nats, dates, 0.0), 0, 1), pol.push_delay_days),
-        sanctions=_delayed(np.clip(_per_key(pol.sanctions_relief, nats, dates, 0.0), 0, 1), pol.push_delay_days),
-        title42=np.column_stack([np.clip(timeline(n.title42_expulsion, dates, 0.0), 0, 1) for n in sc.nationalities]),
-        t8_removal=np.column_stack([np.clip(timeline(n.title8_removal, dates, 0.0), 0, 1) for n in sc.nationalities]),
-        deport=np.column_stack([np.clip(timeline(n.mexico_detention_deport, dates, 0.0), 0, 1) for n in sc.nationalities]),
-        personnel=timeline(pol.mexico_personnel, dates, 0.0),
-        target_cum=target_cum,
     )

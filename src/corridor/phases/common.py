@@ -1,0 +1,107 @@
+"""What every phase's kernels share: the fixed chunks, the books of final statuses, identities, draws.
+
+Every kernel has the same shape: a parallel driver over a fixed number of chunks (not threads, so results
+do not depend on the thread count), each chunk counting into its own tally row, and a serial function
+over one chunk's agents::
+
+    @njit(parallel=True, cache=True)
+    def movement(ag, active, ..., tal, o):
+        n = active.shape[0]
+        for c in prange(N_CHUNKS):
+            lo, hi = chunk(n, c)
+            movement_chunk(ag, active, ..., tal[c], o, lo, hi)
+
+The driver is not generated from the chunk function: numba cannot cache a factory's closure or a kernel
+taking the chunk function as an argument (both compile again in every new process), and a chunk body
+written inside the `prange` loop lost its writes through the agents' namedtuple.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .. import rng as R
+from ..codes import DECIDE_RETRY, FIRST_SINK, NO_GROUP, NO_LEG, REGROUPING
+from ..tally import Block, slots
+
+N_CHUNKS = 64
+
+SHARED = (
+    Block("sink", "sink", "agents reaching each final status today (the books add them to yesterday's)"),
+    Block("good", "nationality", "good outcomes today (released, evaded): the news that reaches origins"),
+    Block("bad", "nationality", "bad outcomes today (returned, removed, deported)"),
+    Block("releases", "one", "released into the US"),
+    Block("removals", "one", "removed by flight, or Mexicans removed over land"),
+    Block("returns", "one", "non-Mexicans returned to Mexico (Title 42 expulsions included)"),
+    Block("expulsions", "one", "Title 42 expulsions"),
+    Block("return_demand", "one", "non-Mexicans the US asked Mexico to take back (for the cap's lottery)"),
+    Block("ice_in", "nationality", "entering ICE detention to wait for a removal flight"),
+)
+S = slots(SHARED)
+
+
+@njit(inline="always", cache=True)
+def chunk(n, c):
+    """Bounds [lo, hi) of chunk c of n active agents."""
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    lo = c * size
+    return lo, min(n, lo + size)
+
+
+@njit(inline="always", cache=True)
+def to_sink(ag, i, status, day, row, o):
+    """A final status: counted in today's books, the agent leaves the active list tonight."""
+    ag.status[i] = status
+    ag.since[i] = day
+    ag.leg[i] = NO_LEG
+    row[o[S.sink] + status - FIRST_SINK] += 1
+
+
+@njit(inline="always", cache=True)
+def home(ag, i, d):
+    """Sent back to the country of origin: `retries` decides later today whether they set out again."""
+    ag.leg[i] = NO_LEG
+    ag.group[i] = NO_GROUP
+    ag.since[i] = d
+    ag.status[i] = REGROUPING
+    ag.timer[i] = DECIDE_RETRY
+
+
+@njit(cache=True)
+def draw_cum(cum, lo, hi, u):
+    """Index in [lo, hi) of a draw u from cumulative weights cum[lo:hi]."""
+    for k in range(lo, hi):
+        if u < cum[k]:
+            return k
+    return hi - 1
+
+
+@njit(cache=True)
+def draw_target(target_cum, nat, u):
+    """A border city drawn from today's split of the nationality (cumulative weights)."""
+    row = target_cum[nat]
+    for t in range(row.shape[0]):
+        if u < row[t]:
+            return t
+    return row.shape[0] - 1
+
+
+@njit(inline="always", cache=True)
+def person_key(day, cohort, k):
+    """A person's random-number identity: the k-th to leave on `day` in `cohort` (a nationality, or
+    CARAVAN_COHORT + a caravan). Two scenarios give the same person the same draws even when earlier
+    differences changed how many others were created (common random numbers)."""
+    return R.mix64((np.uint64(day) << np.uint64(40)) ^ (np.uint64(cohort) << np.uint64(24)) ^ np.uint64(k))
+
+
+@njit(inline="always", cache=True)
+def group_key(g):
+    """A caravan's shared random-number identity: its members draw together, so they stay together."""
+    return R.mix64(np.uint64(0xCA7A7A) + np.uint64(g))
+
+
+@njit(inline="always", cache=True)
+def origin_of(net, nat, u):
+    """An origin place of the nationality, drawn from its weights."""
+    lo = net.nat_origin_start[nat]
+    return net.nat_origin_place[draw_cum(net.nat_origin_cum, lo, net.nat_origin_start[nat + 1], u)]
