@@ -154,11 +154,12 @@ def compare(
             _run_batch(ens, f"{sc.name} ×{runs}", quiet, client=scheduler, out_dir=out / sc.name / "ensemble",
                        workers=workers)
             bands[sc.name] = ens.quantiles()
-    baseline = "status-quo" if "status-quo" in runs_ else names[0]
-    write_report(out, runs_, WorldTables.from_scenario(world.scenario), observed=load_observed(),
+    tables = WorldTables.from_scenario(world.scenario)
+    baseline = tables.labels.baseline if tables.labels.baseline in runs_ else names[0]
+    write_report(out, runs_, tables, observed=load_observed(),
                  title=f"corridor: {', '.join(names)}", notes=notes, baseline=baseline, bands=bands)
     if not quiet:
-        tot = report_totals(runs_, baseline=baseline)
+        tot = report_totals(runs_, baseline=baseline, labels=tables.labels)
         if len(tot):
             lo, hi = tot["start"].iloc[0], tot["end"].iloc[0]
             t = Table(title=f"{_day(lo)} .. {_day(hi)}: {baseline}, and each scenario's difference from it",
