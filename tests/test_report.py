@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from corridor.report import (SECTION_TITLES, WorldTables, _monthly, _wide_daily, is_stock, report_totals,
-                             write_report)
+from corridor.report import (SECTION_TITLES, ReportLabels, WorldTables, daily_table, is_stock, monthly_table,
+                             report_totals, write_report)
 
 SECTORS = ["San Diego", "El Centro", "Yuma", "Tucson", "El Paso", "Big Bend", "Del Rio", "Laredo",
            "Rio Grande Valley"]
@@ -36,7 +36,8 @@ def _world() -> WorldTables:
         "to_place": ["cdmx", "cdmx", "juarez"],
         "mode": ["bus", "train", "train"],
     })
-    return WorldTables(places, legs)
+    # the totals period a scenario's labels file would give (us-mexico's: the half year after the talks)
+    return WorldTables(places, legs, labels=ReportLabels(totals_period=("2024-01-01", "2024-06-30")))
 
 
 def _run(level: float, seed: int, start="2023-11-01", end="2024-02-29", closed=True) -> pd.DataFrame:
@@ -196,7 +197,7 @@ def test_missing_metrics_are_skipped_and_said(tmp_path: Path):
 def test_monthly_aggregation_sums_flows_and_averages_stocks():
     df = pd.DataFrame({"date": list(pd.date_range("2024-01-01", "2024-02-10")) * 2,
                        "metric": ["sw_encounters"] * 41 + ["stranded_mexico"] * 41, "value": [2.0] * 82})
-    m = _monthly(_wide_daily(df))
+    m = monthly_table(daily_table(df))
     assert m.loc["2024-01-01", "sw_encounters"] == 62
     assert np.isnan(m.loc["2024-02-01", "sw_encounters"])  # partial month left out
     assert m.loc["2024-02-01", "stranded_mexico"] == 2
@@ -241,3 +242,69 @@ def test_report_in_chromium(report: Path, tmp_path: Path):
     assert titles == list(SECTION_TITLES.values())
     assert all(u.startswith(("file://", "data:")) for u in requests), requests
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+# ----------------------------------------------------------------------------- the scenario's sectors and labels
+
+def _two_sector_run(sectors: list[str]) -> pd.DataFrame:
+    """A small run whose sector metrics name `sectors` (listed in the table in reverse alphabetical order)."""
+    dates = pd.date_range("2024-01-01", "2024-02-29", freq="D")
+    cols = {"sw_encounters": np.full(len(dates), 100.0)}
+    for i, s in enumerate(sorted(sectors, reverse=True)):
+        cols[f"usbp_encounters:{s}"] = np.full(len(dates), 10.0 * (i + 1))
+        cols[f"custody_population:{s}"] = np.full(len(dates), 50.0)
+        cols[f"holding_capacity:{s}"] = np.full(len(dates), 80.0)
+    wide = pd.DataFrame(cols, index=dates)
+    return wide.rename_axis("date").reset_index().melt(id_vars="date", var_name="metric", value_name="value")
+
+
+def _panel_titles(fig) -> list[str]:
+    return [ax.get_title() for ax in fig.axes if ax.get_visible()]
+
+
+def test_sector_panels_follow_the_scenario_order():
+    """Sector panels go in the order the scenario lists its sectors, not alphabetically nor by a list in code."""
+    from corridor.report.prepare import prepare
+    from corridor.report.series import fig_custody, fig_sectors
+    order = ["Yuma", "Alpha Sector", "Mid"]
+    world = _world()
+    world.sectors = order
+    data = prepare({"a": _two_sector_run(order)}, world, None, None, None, None)
+    assert _panel_titles(fig_sectors(data)) == order
+    assert _panel_titles(fig_custody(data)) == order
+    # a sector the scenario does not list comes after the listed ones
+    world.sectors = ["Mid"]
+    data = prepare({"a": _two_sector_run(order)}, world, None, None, None, None)
+    assert _panel_titles(fig_sectors(data))[0] == "Mid"
+
+
+def test_world_tables_carry_the_scenario_sectors_and_labels():
+    from corridor.report import labels_for
+    from corridor.scenario import load
+    us = load("us-mexico")
+    tables = WorldTables.from_scenario(us)
+    assert tables.sectors == [s.name for s in us.sectors]          # file order, west to east
+    assert tables.labels.baseline == "status-quo" and tables.labels.map_extent is not None
+    assert labels_for("caravan") == tables.labels                 # caravan extends status-quo extends us-mexico
+    mini = WorldTables.from_scenario(load(Path(__file__).parent / "data" / "mini.yaml"))
+    assert mini.sectors == ["Rio Grande Valley", "El Paso"]
+    assert mini.labels == ReportLabels()                          # no labels file: generic choices
+    assert labels_for("no-such-scenario") == ReportLabels()
+
+
+def test_a_scenario_with_other_sectors_and_no_labels_renders(tmp_path: Path):
+    """Sectors the us-mexico corridor does not have, no labels file: every figure drawn, totals over the
+    days the runs share, the first run as baseline."""
+    sectors = ["Côte Nord", "Sud"]
+    world = WorldTables(_world().places, _world().legs, sectors=sectors)
+    first = _two_sector_run(sectors)
+    runs = {"first": first[first["date"] <= "2024-02-15"], "status-quo": _two_sector_run(sectors)}
+    path = write_report(tmp_path, runs, world)
+    text = path.read_text(encoding="utf-8")
+    assert "usbp_encounters:&lt;sector&gt;" not in text and "custody_population:&lt;sector&gt;" not in text
+    assert {"sectors.png", "custody.png", "map_first.png"} <= {p.name for p in (tmp_path / "figures").iterdir()}
+    assert "Period: 2024-01-01–2024-02-15, the days all runs cover." in text
+    assert "first (baseline)" in text
+    tot = pd.read_csv(tmp_path / "totals.csv")
+    enc = tot[tot["quantity"] == "US southwest encounters"].set_index("scenario")
+    assert enc.at["first", "difference"] == 0 and enc.at["status-quo", "baseline_value"] == 100 * 46

@@ -189,7 +189,7 @@ def test_caravan_raises_people_in_transit_and_at_the_border_in_the_weeks_after(r
 
 def test_compare_writes_each_run_and_one_report(tmp_path, monkeypatch):
     """Runs, seeds, notes and baseline handed to report.write_report (tested on its own in test_report.py)."""
-    import corridor.report
+    import corridor.compare
     seen = {}
 
     def fake_write_report(out_dir, runs, world, observed=None, title="", notes=None, bands=None, baseline=None, **kw):
@@ -197,7 +197,7 @@ def test_compare_writes_each_run_and_one_report(tmp_path, monkeypatch):
         (Path(out_dir) / "report.html").write_text("ok")
         return Path(out_dir) / "report.html"
 
-    monkeypatch.setattr(corridor.report, "write_report", fake_write_report)
+    monkeypatch.setattr(corridor.compare, "write_report", fake_write_report)
     out = tmp_path / "cmp"
     args = ["compare", "status-quo", "conditional-reopen", "--out", str(out), "--scale", "400", "--seed", "3", "-q",
             "--set", "start=2023-12-01", "--set", "spinup_days=30", "--set", "end=2024-01-31",

@@ -4,6 +4,7 @@ Every user error exits with status 2 and one line naming the file, field, value 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -123,42 +124,18 @@ def compare(
     an ensemble of N seeds (DIR/<scenario>/ensemble/) whose 5-95 % bands are drawn in the report, so a
     difference between scenarios can be judged against the noise.
     """
-    from .engine import Simulation
-    from .analysis.observed import load_observed
-    from .report import WorldTables, report_totals, write_report
-    from .scenario import load
-    loaded = [load(s, set_) for s in scenarios]  # every file checked before the first run starts
-    names = [sc.name for sc in loaded]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise InputError(f"compare: scenario name(s) {', '.join(dup)} given more than once; each run needs its own "
-                         f"name (its results go to {out}/<name>/)")
-    common_seed = seed if seed is not None else loaded[0].seed
-    runs_, notes, world = {}, {}, None
-    for sc in loaded:
-        sim = Simulation(sc, seed=common_seed, scale=scale)
-        run_with_progress(sim, sc.name, quiet)
-        sim.save(out / sc.name)
-        runs_[sc.name] = sim.to_df()
-        notes[sc.name] = sc.notes.get(sc.name) or sc.description or ""
-        world = world or sim.world
-        if sim.info.get("rule_switches") and not quiet:
-            for sw in sim.info["rule_switches"]:
-                console.print(f"  {sc.name}: rule {sw['rule']} {sw['switch']} from {sw['date']}", highlight=False)
-    bands = None
-    if runs > 1:
-        from .ensemble import Ensemble
-        bands = {}
-        for given, sc in zip(scenarios, loaded):
-            ens = Ensemble(given, runs=runs, scale=scale, seed=common_seed, overrides=set_)
-            _run_batch(ens, f"{sc.name} ×{runs}", quiet, client=scheduler, out_dir=out / sc.name / "ensemble",
-                       workers=workers)
-            bands[sc.name] = ens.quantiles()
-    baseline = "status-quo" if "status-quo" in runs_ else names[0]
-    write_report(out, runs_, WorldTables.from_scenario(world.scenario), observed=load_observed(),
-                 title=f"corridor: {', '.join(names)}", notes=notes, baseline=baseline, bands=bands)
+    from .compare import compare_scenarios
+    from .ensemble import RunsFailed
+    try:
+        res = compare_scenarios(scenarios, out, seed=seed, scale=scale, runs=runs, overrides=set_, workers=workers,
+                                scheduler=scheduler, progress=None if quiet else _compare_bars,
+                                log=None if quiet else (lambda s: console.print(s, highlight=False)))
+    except RunsFailed as e:
+        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    names, baseline = res.names, res.baseline
     if not quiet:
-        tot = report_totals(runs_, baseline=baseline)
+        tot = res.totals
         if len(tot):
             lo, hi = tot["start"].iloc[0], tot["end"].iloc[0]
             t = Table(title=f"{_day(lo)} .. {_day(hi)}: {baseline}, and each scenario's difference from it",
@@ -188,6 +165,22 @@ def compare(
 
 def _day(x) -> str:
     return str(x)[:10]
+
+
+@contextlib.contextmanager
+def _compare_bars(label: str, unit: str, total):
+    """compare_scenarios' progress: a bar of days for each run, of runs for each ensemble."""
+    if unit == "days":
+        with _progress(label) as bar:
+            task = bar.add_task("run", total=total)
+            yield lambda done, total: bar.update(task, completed=done) if done % 10 == 0 or done == total else None
+    else:
+        with _runs_progress(label) as bar:
+            task = bar.add_task("runs", total=None, failed="")
+
+            def tick(done, total, failed):
+                bar.update(task, completed=done, total=total, failed=f"[red]{failed} failed" if failed else "")
+            yield tick
 
 
 @app.command()

@@ -1,0 +1,101 @@
+"""Scenarios side by side: each run with one seed, optional ensembles for bands, one report of them all.
+
+Every scenario runs with the same seed (common random numbers: the same person gets the same draws in every
+scenario), so a difference between two runs is the levers', not the dice's; with ``runs > 1`` each scenario
+also gets an ensemble of seeds whose bands let the reader judge a difference against the noise.
+`corridor compare` is this function plus option parsing and printing.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, ContextManager, Sequence
+
+import pandas as pd
+
+from .analysis.observed import load_observed
+from .engine import Simulation
+from .errors import InputError
+from .report import WorldTables, report_totals, write_report
+from .scenario import load
+
+__all__ = ["Comparison", "compare_scenarios"]
+
+# progress(label, unit, total) → a context manager yielding the tick to hand the run (None: no ticks).
+# unit "days": one simulation, tick(done, total); unit "runs": one ensemble, tick(done, total, failed).
+Progress = Callable[[str, str, "int | None"], ContextManager[Callable | None]]
+
+
+@dataclass
+class Comparison:
+    """What `compare_scenarios` wrote and what the report was made from."""
+
+    out: Path                       # DIR: report.html, totals.csv, fit.csv, figures/, <scenario>/
+    report: Path                    # DIR/report.html
+    names: list[str]                # scenario names, in the order given
+    baseline: str                   # the scenario the others are differenced from
+    seed: int                       # the seed every run shared
+    runs: dict[str, pd.DataFrame]   # scenario → tidy (date, metric, value) metrics, as saved
+    totals: pd.DataFrame            # `report_totals` of the runs over the report's period
+    rule_switches: dict[str, list[dict]]  # scenario → the conditional rules' switches (rule, switch, date)
+
+
+def compare_scenarios(scenarios: Sequence[str | Path], out: str | Path, *, seed: int | None = None,
+                      scale: float | None = None, runs: int = 1, overrides: Sequence[str] = (),
+                      workers: int | None = None, scheduler: str | None = None,
+                      progress: Progress | None = None, log: Callable[[str], None] | None = None) -> Comparison:
+    """Run `scenarios` (bundled names or YAML paths) with one seed and write ``out/report.html`` comparing them.
+
+    Each run goes to ``out/<scenario>/`` (metrics.parquet, run.json). seed: shared by every run (default: the
+    first scenario's). scale: people per agent (default: each scenario's). overrides: ``dotted.path=value``
+    applied to every scenario. runs > 1: also an ensemble of that many seeds per scenario in
+    ``out/<scenario>/ensemble/`` (on dask: `workers` local processes or the `scheduler` address), whose bands
+    the report draws. The baseline is the labels' (`corridor.report.labels`) when it is among the scenarios,
+    else the first. progress: see `Progress`. log: one line per conditional rule switched in a run.
+
+    Every file is loaded and checked before the first run starts; an InputError names the problem. A failed
+    ensemble raises `corridor.ensemble.RunsFailed`.
+    """
+    out = Path(out)
+    overrides = list(overrides)
+    loaded = [load(s, overrides) for s in scenarios]  # every file checked before the first run starts
+    names = [sc.name for sc in loaded]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"compare: scenario name(s) {', '.join(dup)} given more than once; each run needs its own "
+                         f"name (its results go to {out}/<name>/)")
+    common_seed = seed if seed is not None else loaded[0].seed
+    bar = progress or (lambda label, unit, total: nullcontext(None))
+    runs_, notes, switches, world = {}, {}, {}, None
+    for sc in loaded:
+        sim = Simulation(sc, seed=common_seed, scale=scale)
+        with bar(sc.name, "days", sim.world.n_days) as tick:
+            sim.run(progress=tick)
+        sim.save(out / sc.name)
+        runs_[sc.name] = sim.to_df()
+        notes[sc.name] = sc.notes.get(sc.name) or sc.description or ""
+        world = world or sim.world
+        switches[sc.name] = list(sim.info.get("rule_switches") or [])
+        if log is not None:
+            for sw in switches[sc.name]:
+                log(f"  {sc.name}: rule {sw['rule']} {sw['switch']} from {sw['date']}")
+    bands = None
+    if runs > 1:
+        from .ensemble import Ensemble
+        bands = {}
+        for given, sc in zip(scenarios, loaded):
+            ens = Ensemble(given, runs=runs, scale=scale, seed=common_seed, overrides=overrides)
+            with bar(f"{sc.name} ×{runs}", "runs", None) as tick:
+                ens.run(client=scheduler, out_dir=out / sc.name / "ensemble", workers=workers,
+                        **({"progress": tick} if tick is not None else {}))
+            bands[sc.name] = ens.quantiles()
+    tables = WorldTables.from_scenario(world.scenario)
+    preferred = tables.labels.baseline
+    baseline = preferred if preferred in runs_ else names[0]
+    report = write_report(out, runs_, tables, observed=load_observed(), title=f"corridor: {', '.join(names)}",
+                          notes=notes, baseline=baseline, bands=bands)
+    totals = report_totals(runs_, baseline=baseline, labels=tables.labels)
+    return Comparison(out=out, report=report, names=names, baseline=baseline, seed=common_seed, runs=runs_,
+                      totals=totals, rule_switches=switches)
