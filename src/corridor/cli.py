@@ -190,10 +190,40 @@ def metrics(
     set_: List[str] = typer.Option([], "--set", help="override a field: dotted.path=value (repeatable)"),
 ):
     """List the metrics a run records (what a rule's condition may watch), one a line."""
-    from .policies import metric_names
+    from .phases import metric_names
     from .scenario import load
     for name in metric_names(load(scenario, set_)):
         print(name)
+
+
+@app.command()
+@friendly
+def levers(
+    scenario: str = typer.Argument("us-mexico", help="bundled scenario name or path to a YAML file (its keys are listed)"),
+    set_: List[str] = typer.Option([], "--set", help="override a field: dotted.path=value (repeatable)"),
+    as_json: bool = typer.Option(False, "--json", help="print the registry as JSON (a list of objects)"),
+):
+    """The levers of the talks, from the lever registry: path, keys, kind, bounds, range, unit, side, phase."""
+    from .levers import describe
+    from .scenario import load
+    rows = describe(load(scenario, set_))
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    t = Table(title=f"levers of {scenario} (--json adds each one's meaning, neutral value and full paths)",
+              show_lines=False)
+    for col in ("path", "keys", "kind", "bounds", "range", "unit", "side", "phase"):
+        t.add_column(col, no_wrap=col == "path")
+    for r in rows:
+        keys = r["keys"]
+        shown_keys = "" if keys is None else (", ".join(keys) if len(keys) <= 4 else f"{len(keys)} {r['key']} keys")
+        bounds = "" if r["kind"] in ("place", "weights") else (
+            ", ".join(r["choices"]) if r["choices"] else
+            f"{'' if r['min'] is None else format(r['min'], 'g')} .. {'' if r['max'] is None else format(r['max'], 'g')}")
+        rng = "" if not r["range"] else f"{r['range'][0]:g} .. {r['range'][1]:g}"
+        t.add_row(r["path"], shown_keys, r["kind"] + ("" if r["dated"] else " (fixed)"), bounds, rng,
+                  r["unit"], r["side"], r["phase"])
+    console.print(t)
 
 
 @app.command()
