@@ -1,4 +1,4 @@
-"""Conditional rules (policies.RuleBook) on constructed input: a fake metric book with hand-made series,
+"""Conditional rules (rules.RuleBook) on constructed input: a fake metric book with hand-made series,
 so every switch-on and switch-off day is known in advance; then validation errors; then one short run."""
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ import numpy as np
 import pytest
 import yaml
 
-from corridor.engine import Simulation, _MetricBook
+from corridor.codes import REGIMES
+from corridor.engine import Simulation
 from corridor.errors import InputError
-from corridor.policies import RULE_PREFIX, RuleBook, metric_names
-from corridor.scenario import REGIMES, load
+from corridor.metrics import RULE_PREFIX
+from corridor.phases import metric_names
+from corridor.rules import RuleBook
+from corridor.scenario import load
+from corridor.timelines import LeverBook
 from corridor.world import compile_world
 
 MINI = str(Path(__file__).parent / "data" / "mini.yaml")
@@ -34,21 +38,30 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # small runs: one numba thre
 
 
 class FakeBook:
-    """What RuleBook reads from engine._MetricBook: `full[day, index[name]]` and `extra_values`."""
+    """What RuleBook reads from metrics.MetricBook: `full[day, index[name]]`."""
 
     def __init__(self, world, rule_names, series: dict[str, np.ndarray]):
-        self.names = _MetricBook(world).names + [RULE_PREFIX + n for n in rule_names]
+        self.names = metric_names(world.scenario)
         self.index = {n: i for i, n in enumerate(self.names)}
         self.full = np.zeros((world.n_days, len(self.names)))
         for name, values in series.items():
             self.full[: len(values), self.index[name]] = values
-        self.extra_values = np.zeros(len(rule_names))
+
+
+class RunLevers:
+    """A compiled world with the run's own lever timelines (`levers`), which the rule book rewrites."""
+
+    def __init__(self, sc):
+        self.world = compile_world(sc)
+        self.scenario, self.dates, self.n_days = sc, self.world.dates, self.world.n_days
+        self.book = LeverBook(sc, self.dates, self.world.levers.target_cum)
+        self.levers = self.book.timelines
 
 
 def setup(rules: list[dict], overrides: dict | None = None):
     sc = load(MINI, {"rules": rules, **(overrides or {})})
-    w = compile_world(sc)
-    return sc, w, RuleBook(sc, w)
+    w = RunLevers(sc)
+    return sc, w, RuleBook(sc, w.dates, w.book)
 
 
 def drive(w, rb, book, record=None):
@@ -56,7 +69,7 @@ def drive(w, rb, book, record=None):
     active = np.zeros((w.n_days, len(rb.rules)))
     for d in range(w.n_days):
         rb.apply(d, book)
-        active[d] = book.extra_values
+        active[d] = rb.active()
         if record:
             record(d, book)
     return active
@@ -118,7 +131,7 @@ def test_without_a_release_the_rule_ends_when_its_condition_stops():
     active = drive(w, rb, FakeBook(w, ["hot"], {"usbp_encounters": enc}))[:, 0]
     # held from d=11 (day 10 is the first hot day); not held from d=21; off 3 days later.
     assert switches(active) == [(11, 1), (24, 0)]
-    assert (w.levers.enforcement[11:24] == 2.0).all() and (w.levers.enforcement[24:] == 1.0).all()
+    assert (w.levers.mexico_enforcement[11:24] == 2.0).all() and (w.levers.mexico_enforcement[24:] == 1.0).all()
 
 
 # ----------------------------------------------------------------------------- the talks' rules
@@ -135,15 +148,15 @@ def test_reopen_once_enforcement_held_for_n_days():
     ]
     sc, w, rb = setup(rules, {"policies.crossings_closed.hidalgo": 1})
     hidalgo = w.crossing_ids.index("hidalgo")
-    assert w.levers.closed[:, hidalgo].all()
+    assert w.levers.crossings_closed[:, hidalgo].all()
     enf = step_series(w.n_days, [(0, 1.0), (30, 1.6), (70, 1.2)])
     active = drive(w, rb, FakeBook(w, [r["name"] for r in rules], {"mexico_enforcement": enf}))
     # days 30..43 are the first 14 days at >= 1.5: both forms open on day 44; enforcement falls on day 70,
     # so both release on day 71 (default release: the condition no longer holds) and hidalgo closes again.
     assert switches(active[:, 0]) == [(44, 1), (71, 0)]
     assert switches(active[:, 1]) == [(44, 1), (71, 0)]
-    assert w.levers.closed[:44, hidalgo].all() and not w.levers.closed[44:71, hidalgo].any()
-    assert w.levers.closed[71:, hidalgo].all()
+    assert w.levers.crossings_closed[:44, hidalgo].all() and not w.levers.crossings_closed[44:71, hidalgo].any()
+    assert w.levers.crossings_closed[71:, hidalgo].all()
 
 
 def test_raise_enforcement_when_stranded_then_reopen_chained():
@@ -164,14 +177,14 @@ def test_raise_enforcement_when_stranded_then_reopen_chained():
     book = FakeBook(w, ["raise", "reopen"], {"stranded_mexico": stranded})
     ie = book.index["mexico_enforcement"]
 
-    def record(d, b):  # as engine._MetricBook.record: today's lever value
-        b.full[d, ie] = w.levers.enforcement[d]
+    def record(d, b):  # as the engine records it: today's lever value
+        b.full[d, ie] = w.levers.mexico_enforcement[d]
 
     active = drive(w, rb, book, record)
     # stranded > 5,000 first seen on day 21 (reads day 20); action 3 days later: day 24.
     assert switches(active[:, 0]) == [(24, 1)]
-    assert (w.levers.enforcement[:24] == 1.0).all() and (w.levers.enforcement[24:] == 1.5).all()
-    assert (w.levers.personnel[24:] == 40000).all()
+    assert (w.levers.mexico_enforcement[:24] == 1.0).all() and (w.levers.mexico_enforcement[24:] == 1.5).all()
+    assert (w.levers.mexico_personnel[24:] == 40000).all()
     # enforcement 1.5 recorded from day 24: 14 days of it by day 38.
     assert switches(active[:, 1]) == [(38, 1)]
 
@@ -184,10 +197,10 @@ def test_delayed_and_monthly_levers():
     drive(w, rb, FakeBook(w, ["aid"], {"stranded_mexico": step_series(w.n_days, [(0, 0), (40, 5)])}))
     g = w.nat_names.index("Guatemala")
     # on day 41; aid acts after push_delay_days (from day 51); parole per day = per month / days in month.
-    assert (w.levers.aid[:51, g] == 0).all() and (w.levers.aid[51:, g] == 0.5).all()
+    assert (w.levers.development_aid[:51, g] == 0).all() and (w.levers.development_aid[51:, g] == 0.5).all()
     dim = np.array([31 if d.month in (1, 3, 12) else 28 for d in w.dates[41:]], float)
-    np.testing.assert_allclose(w.levers.parole_daily[41:, g], 3100 / dim)
-    assert (w.levers.parole_daily[:41, g] == 0).all()
+    np.testing.assert_allclose(w.levers.parole_per_day[41:, g], 3100 / dim)
+    assert (w.levers.parole_per_day[:41, g] == 0).all()
 
 
 def test_active_window():
@@ -212,7 +225,7 @@ def test_later_rule_wins_and_release_restores_the_other():
     book = FakeBook(w, ["a", "b"], {"stranded_mexico": step_series(n, [(0, 0), (10, 5)]),
                                     "usbp_encounters": step_series(n, [(0, 0), (20, 5), (30, 0)])})
     drive(w, rb, book)
-    e = w.levers.enforcement
+    e = w.levers.mexico_enforcement
     assert (e[:11] == 1.0).all() and (e[11:21] == 1.5).all() and (e[21:31] == 2.0).all() and (e[31:] == 1.5).all()
 
 
@@ -240,7 +253,7 @@ def bad_file(tmp_path, rules) -> Path:
 @pytest.mark.parametrize("kw, expect", [
     ({"condition__metric": "usbp_encounter"},
      ["rules[0] (proclamation).condition.metric", "'usbp_encounter'", "did you mean 'usbp_encounters'",
-      "valid metrics: sw_encounters", "stranded_mexico", "waiting_population:<...>"]),
+      "valid metrics: ", "sw_encounters", "stranded_mexico", "waiting_population:<...>"]),
     ({"release__metric": "nonsense"}, ["rules[0] (proclamation).release.metric", "'nonsense'", "valid metrics"]),
     ({"action": {"lever": "policies.mexico_enforcment", "value": 1.5}},
      ["rules[0] (proclamation).action[0].lever", "unknown lever 'policies.mexico_enforcment'",

@@ -358,7 +358,8 @@ def check(sc) -> None:
         for key, value in settings(lv, sc):
             where = full_path(lv, key)
             if allowed is not None and key not in allowed:
-                raise LeverError(f"{lv.path}", f"unknown {lv.key.replace('_', ' ')} {key!r}; valid: {_shown(allowed)}")
+                raise LeverError(f"{lv.path}", f"unknown {lv.key.replace('_', ' ')} {key!r}; "
+                                               f"valid {PLURAL[lv.key]}: {_shown(allowed)}")
             steps = _steps(value)
             if steps is None:
                 check_value(lv, value, where, places, cities)
@@ -373,6 +374,10 @@ def check(sc) -> None:
             for i, s in enumerate(steps):
                 v = s.weights if lv.kind == "weights" else s.value
                 check_value(lv, v, f"{where}[{i}]", places, cities)
+
+
+PLURAL = {"mode": "modes", "nationality": "nationalities", "crossing": "crossings", "sector": "sectors",
+          "border_city": "border cities"}
 
 
 def _shown(valid: list[str], n: int = 12) -> str:
@@ -442,7 +447,8 @@ def _parse_path(sc, path: str) -> tuple[Lever, str | None]:
         raise LeverError("lever", f"{lv.path!r} takes no key, got {path!r}")
     valid = lever_keys(lv, sc)
     if parts[2] not in valid:
-        raise LeverError("lever", f"unknown {lv.key.replace('_', ' ')} {parts[2]!r} in {path!r}; valid: {_shown(valid)}")
+        raise LeverError("lever", f"unknown {lv.key.replace('_', ' ')} {parts[2]!r} in {path!r}; "
+                                  f"valid {PLURAL[lv.key]}: {_shown(valid)}")
     return lv, parts[2]
 
 
