@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import corridor.kernels as K
+import corridor.phases.retries as retries_phase
 from corridor.engine import Simulation
 from corridor.errors import ConservationError
-from corridor.population import BYTES_PER_AGENT, STATUS_NAMES
+from corridor.codes import STATUS_NAMES
+from corridor.population import BYTES_PER_AGENT
 
 MINI = str(Path(__file__).parent / "data" / "mini.yaml")
 # us-mexico, shortened and coarse (each agent 100 people) so a run takes a couple of seconds
@@ -90,13 +91,13 @@ def test_results_do_not_depend_on_thread_count():
 
 def test_broken_books_stop_the_run(monkeypatch):
     """An agent that vanishes from every status must stop the run, not produce numbers."""
-    real = K.retries
+    real = retries_phase.retries
 
     def leaky(ag, active, *a):
         real(ag, active, *a)
         if active.shape[0]:
             ag.status[active[0]] = 99   # no status: gone from the books
-    monkeypatch.setattr(K, "retries", leaky)
+    monkeypatch.setattr(retries_phase, "retries", leaky)
     with pytest.raises(ConservationError):
         Simulation.from_scenario(MINI).run()
 

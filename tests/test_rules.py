@@ -57,6 +57,9 @@ class RunLevers:
         self.book = LeverBook(sc, self.dates, self.world.levers.target_cum)
         self.levers = self.book.timelines
 
+    def __getattr__(self, name):          # names of the compiled world (crossing_ids, nat_names, ...)
+        return getattr(self.world, name)
+
 
 def setup(rules: list[dict], overrides: dict | None = None):
     sc = load(MINI, {"rules": rules, **(overrides or {})})

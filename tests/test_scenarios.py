@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from corridor.cli import app
 from corridor.engine import Simulation
 from corridor.errors import InputError
-from corridor.policies import RuleBook
+from corridor.rules import RuleBook
 from corridor.scenario import bundled_dir, bundled_names, load
 from corridor.world import compile_world
 
@@ -65,7 +65,7 @@ def test_every_variant_is_bundled_small_and_documented():
 def test_every_bundled_scenario_loads_and_compiles(name):
     sc, w = scenario(name), world(name)
     assert sc.name == name
-    RuleBook(sc, w)  # rules resolve against the compiled world
+    RuleBook(sc, w.dates, w.lever_book)  # rules resolve against the compiled levers
     assert sc.notes.get(name)
 
 
@@ -96,14 +96,14 @@ def test_status_quo_keeps_closed_crossings_closed_and_drops_the_assumed_step():
     jan = day(sq, "2024-01-04")
     for c in CLOSED_IN_DEC:
         i = sq.crossing_ids.index(c)
-        assert sq.levers.closed[day(sq, "2023-12-27"), i]
-        assert sq.levers.closed[jan:, i].all(), c  # never reopens
-        assert not base.levers.closed[jan:, base.crossing_ids.index(c)].any(), c  # us-mexico reopens
-    assert (sq.levers.enforcement[day(sq, "2023-12-28"):] == 1.0).all()
-    assert base.levers.enforcement[day(base, "2023-12-28")] == 1.3
+        assert sq.levers.crossings_closed[day(sq, "2023-12-27"), i]
+        assert sq.levers.crossings_closed[jan:, i].all(), c  # never reopens
+        assert not base.levers.crossings_closed[jan:, base.crossing_ids.index(c)].any(), c  # us-mexico reopens
+    assert (sq.levers.mexico_enforcement[day(sq, "2023-12-28"):] == 1.0).all()
+    assert base.levers.mexico_enforcement[day(base, "2023-12-28")] == 1.3
     # nothing else differs from us-mexico
     for f in sq.levers._fields:
-        if f not in ("closed", "enforcement"):
+        if f not in ("crossings_closed", "mexico_enforcement"):
             np.testing.assert_array_equal(getattr(sq.levers, f), getattr(base.levers, f), err_msg=f)
 
 
