@@ -1,4 +1,4 @@
-"""Shared pieces of the benchmark scripts: machine facts, fresh-process measurements, phase timing.
+"""Shared pieces of the benchmark scripts: machine facts, fresh-process measurements, per-phase seconds.
 
 Not part of the corridor package. Every measurement that reports peak memory runs in a fresh Python
 process (`measure_in_subprocess`), so `ru_maxrss` (from `os.wait4`) is that run's own peak, numpy
@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,68 +134,27 @@ def write_result(obj: dict) -> None:
 
 # --------------------------------------------------------------------------- per-phase timing
 
-class PhaseTimer:
-    """Times every kernel the engine calls, without touching corridor's source.
-
-    engine.py calls the kernels as `K.<name>(...)` where K is the module corridor.kernels. We give
-    the engine a copy of that module whose public Numba dispatchers are wrapped in a timer
-    (corridor.kernels itself is left alone, so kernels calling kernels compile as usual). A wrapper
-    costs about a microsecond a call: noise next to the kernels. Parallel kernels are timed by wall
-    clock (what the day loop waits for). `first_s` is each kernel's first call, which includes
-    loading it from Numba's on-disk cache (or compiling it when the cache is cold).
-    """
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-        self.first: dict[str, float] = {}
-        self._engine = None
-        self._orig = None
-
-    def _wrap(self, name, fn):
-        def timed(*a, **kw):
-            t0 = time.perf_counter()
-            r = fn(*a, **kw)
-            dt_ = time.perf_counter() - t0
-            if name not in self.calls:
-                self.first[name] = dt_
-            self.seconds[name] = self.seconds.get(name, 0.0) + dt_
-            self.calls[name] = self.calls.get(name, 0) + 1
-            return r
-        timed.__wrapped__ = fn
-        return timed
-
-    def install(self) -> "PhaseTimer":
-        import corridor.engine as E
-        import corridor.kernels as K
-        proxy = types.ModuleType("corridor.kernels (timed)")
-        proxy.__dict__.update(K.__dict__)
-        for name, obj in K.__dict__.items():
-            if not name.startswith("_") and hasattr(obj, "py_func") and callable(obj):
-                proxy.__dict__[name] = self._wrap(name, obj)
-        self._engine, self._orig = E, E.K
-        E.K = proxy
-        return self
-
-    def uninstall(self) -> None:
-        if self._engine is not None:
-            self._engine.K = self._orig
-            self._engine = None
-
-    def total(self) -> float:
-        return sum(self.seconds.values())
+def phase_table(info: dict) -> dict[str, float]:
+    """Wall seconds of each part of the day loop, as the engine itself times them (`phase_seconds` in
+    run.json and in `sim.info`): one entry per phase of `corridor.phases.PHASES` (its `step(day)`: the
+    phase's Python and its Numba kernel(s), parallel ones by wall clock, which is what the day loop waits
+    for), plus `levers` (today's lever row and rules) and `record` (each phase's `end_day` and the metric
+    book). What the loop does outside these (building the run and the phases, `to_frame`) is the run's
+    wall time minus their sum: "engine glue". The engine rounds each to the millisecond."""
+    return {k: float(v) for k, v in (info.get("phase_seconds") or {}).items()}
 
 
 # --------------------------------------------------------------------------- one scenario run (in the measured process)
 
 def run_scenario(scenario: str = "us-mexico", seed: int = 1, scale: float = 1.0, overrides: dict | None = None,
-                 phases: bool = False, save: bool = True) -> dict:
+                 save: bool = True) -> dict:
     """What `corridor run` does, minus the progress bar and report: load, run, write metrics.parquet
-    and run.json to a temporary directory. Returns timings of each step and the run's info."""
+    and run.json to a temporary directory. Returns timings of each step and the run's info, and
+    `phases` (phase name -> seconds, from the engine's own `phase_seconds`; see `phase_table`). The
+    engine times its phases in every run, so `phases` costs nothing and is always there."""
     t_start = time.perf_counter()
     from corridor.engine import Simulation
     t_import = time.perf_counter() - t_start
-    timer = PhaseTimer().install() if phases else None
     t0 = time.perf_counter()
     sim = Simulation.from_scenario(scenario, seed=seed, scale=scale, overrides=overrides or None)
     t_load = time.perf_counter() - t0
@@ -213,10 +171,8 @@ def run_scenario(scenario: str = "us-mexico", seed: int = 1, scale: float = 1.0,
     out = {"import_s": t_import, "load_s": t_load, "run_s": t_run, "save_s": t_save,
            "in_process_s": time.perf_counter() - t_start, "info": info,
            "n_days": sim.world.n_days, "active_last_day": int(len(sim._pop.active)) if hasattr(sim, "_pop") else None}
-    if timer is not None:
-        timer.uninstall()
-        out["phases"] = {k: {"s": timer.seconds[k], "calls": timer.calls[k], "first_s": timer.first[k]}
-                         for k in timer.seconds}
+    out["phases"] = phase_table(sim.info)
+    out["wall_seconds"] = float(sim.info.get("wall_seconds", t_run))
     return out
 
 

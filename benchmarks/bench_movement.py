@@ -6,12 +6,13 @@
     .venv/bin/python benchmarks/bench_movement.py --walk-agents 20000000 --walk-days 20
 
 1. Movement: runs us-mexico up to day --day (default: the middle of the run), keeps a copy of
-   everything `K.movement` is given that day (the agent columns, the agents to move, the route table,
-   seat chances, ...), stops the run, then calls `corridor.kernels.movement` --repeats times, each
-   time on a fresh copy of that state (the copy is not timed). Rate = active agents that day / median
-   seconds per call (the same agent-days denominator as bench_scenario.py); the rate per agent the
-   kernel is actually given (the engine hands it only the in-transit part of the active list) is
-   printed too.
+   everything the movement kernel `corridor.phases.movement.movement` is given that day by
+   `Movement.step` (the agent columns, the agents to move, the route table, seat chances, ...), stops
+   the run, then calls that kernel --repeats times, each time on a fresh copy of that state (the copy
+   is not timed). Rate = active agents that day (`day.active` of the caller) / median seconds per call
+   (the same agent-days denominator as bench_scenario.py); the rate per agent the kernel is actually
+   given (the engine hands it only `day.in_transit`, the in-transit part of the active list) is
+   printed too. Only the kernel is timed: the route table `Movement.step` builds first is not.
 2. Ceiling: a bare random walk, N agents on the same us-mexico leg graph, each day each agent draws
    one counter-based uniform (corridor.rng.uniform, keyed on seed, day and agent like the engine)
    and takes a uniformly chosen out-leg (`graph walk`), or steps +-1 on a line (`line walk`). One
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 from corridor import rng as R  # noqa: E402
-from corridor.kernels import N_CHUNKS, _chunk  # noqa: E402  (the engine's own chunking)
+from corridor.phases.common import N_CHUNKS, chunk  # noqa: E402  (the engine's own chunking)
 
 
 class _Captured(Exception):
@@ -41,22 +42,23 @@ class _Captured(Exception):
 
 
 def capture_movement_state(scale: float, day: int | None, seed: int = 1):
-    """Run us-mexico until `day` and return (args, kwargs, day, n_days) of that day's K.movement call."""
-    import corridor.engine as E
-    import corridor.kernels as K
+    """Run us-mexico until `day` and return (args, kwargs, day, n_days, all_active) of that day's call of
+    the movement kernel. `Movement.step` calls it by module global, so the spy replaces
+    `corridor.phases.movement.movement` for the run and puts the real kernel back after."""
+    import corridor.phases.movement as M
     from corridor.engine import Simulation
-    import types
     sim = Simulation.from_scenario("us-mexico", seed=seed, scale=scale)
     n_days = sim.world.n_days
     want = n_days // 2 if day is None else int(day)
     box = {}
     calls = {"n": 0}
-    real = K.movement
+    real = M.movement
 
     def spy(*a, **kw):
         if calls["n"] == want:
-            # everyone active that day (the engine's agent-days denominator), read from the day loop's frame
-            act = sys._getframe(1).f_locals.get("active")
+            # everyone active that day (the engine's agent-days denominator): `day.active` of the caller,
+            # Movement.step(self, day)
+            act = getattr(sys._getframe(1).f_locals.get("day"), "active", None)
             box["all_active"] = int(act.shape[0]) if isinstance(act, np.ndarray) else None
             box["args"] = tuple(_copy(x) for x in a)
             box["kwargs"] = {k: _copy(v) for k, v in kw.items()}
@@ -64,16 +66,13 @@ def capture_movement_state(scale: float, day: int | None, seed: int = 1):
         calls["n"] += 1
         return real(*a, **kw)
 
-    proxy = types.ModuleType("kernels (spy)")
-    proxy.__dict__.update(K.__dict__)
-    proxy.movement = spy
-    orig, E.K = E.K, proxy
+    M.movement = spy
     try:
         sim.run()
     except _Captured:
         pass
     finally:
-        E.K = orig
+        M.movement = real
     if "args" not in box:
         raise SystemExit(f"the run has fewer than {want + 1} days")
     return box["args"], box["kwargs"], want, n_days, box["all_active"]
@@ -99,23 +98,23 @@ def _restore(dst, src):
 
 
 def bench_movement(scale, day, repeats, seed=1) -> dict:
-    import corridor.kernels as K
-    from corridor.population import IN_TRANSIT
+    from corridor.phases.movement import movement as kernel
+    from corridor.codes import IN_TRANSIT
     t0 = time.perf_counter()
     args, kwargs, d, n_days, all_active = capture_movement_state(scale, day, seed)
     t_cap = time.perf_counter() - t0
     ag = next(x for x in args if type(x).__name__ == "Agents")
-    active = next(x for x in args if isinstance(x, np.ndarray) and x.dtype == np.int64 and x.ndim == 1)
+    active = args[1]  # movement(ag, day.in_transit, net, lv, d, key, route, ...)
     n_active = int(active.shape[0])
     n_transit = int(np.count_nonzero(ag.status[active] == IN_TRANSIT))
     n_on_leg = int(np.count_nonzero((ag.status[active] == IN_TRANSIT) & (ag.leg[active] >= 0)))
     work = tuple(_copy(x) for x in args)
-    K.movement(*work, **kwargs)  # first call: load from cache (not timed)
+    kernel(*work, **kwargs)  # first call: load from cache (not timed)
     times = []
     for _ in range(repeats):
         _restore(work, args)
         t0 = time.perf_counter()
-        K.movement(*work, **kwargs)
+        kernel(*work, **kwargs)
         times.append(time.perf_counter() - t0)
     med = float(np.median(times))
     return {"scale": scale, "day": d, "n_days": n_days, "capture_s": t_cap, "active": n_active, "all_active": all_active,
@@ -129,7 +128,7 @@ def bench_movement(scale, day, repeats, seed=1) -> dict:
 def graph_walk_day(pos, out_start, out_legs, leg_to, key):
     n = pos.shape[0]
     for c in prange(N_CHUNKS):
-        lo, hi = _chunk(n, c)
+        lo, hi = chunk(n, c)
         for i in range(lo, hi):
             p = pos[i]
             a = out_start[p]
@@ -143,7 +142,7 @@ def graph_walk_day(pos, out_start, out_legs, leg_to, key):
 def line_walk_day(pos, key):
     n = pos.shape[0]
     for c in prange(N_CHUNKS):
-        lo, hi = _chunk(n, c)
+        lo, hi = chunk(n, c)
         for i in range(lo, hi):
             if R.uniform(key, 3, i) < 0.5:
                 pos[i] -= 1

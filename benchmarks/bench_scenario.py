@@ -19,8 +19,12 @@ bar). Reported per repeat and as the median:
   per agent created (including the growth headroom);
 * peak memory: ru_maxrss of the fresh process (numpy buffers included).
 
---phases wraps each kernel the engine calls in a timer (see _common.PhaseTimer) and prints where the
-time goes. The rest of sim.run() is the engine's own Python between kernels ("engine glue").
+--phases prints where sim.run() spends its time, from the engine's own per-phase wall seconds
+(`phase_seconds` in run.json / sim.info, see _common.phase_table): each phase of corridor.phases
+(departures, movement, ..., census: its step(day), glue and kernels together), `levers` (the day's lever
+row and rules) and `record` (end_day and the metric book). "engine glue" is the rest of sim.run():
+its wall time minus the sum of phase_seconds (building the run, the loop itself, to_frame). The engine
+times every run, so --phases costs nothing; it only decides what is printed.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ import _common as C  # noqa: E402
 
 def _worker(spec: str) -> None:
     a = json.loads(spec)
-    C.write_result(C.run_scenario(a["scenario"], a["seed"], a["scale"], a.get("overrides"), a["phases"]))
+    C.write_result(C.run_scenario(a["scenario"], a["seed"], a["scale"], a.get("overrides")))
 
 
 def _overrides(items: list[str]) -> dict:
@@ -50,9 +54,9 @@ def _overrides(items: list[str]) -> dict:
     return out
 
 
-def measure(scenario="us-mexico", seed=1, scale=1.0, overrides=None, phases=False, env=None) -> dict:
-    spec = json.dumps({"scenario": scenario, "seed": seed, "scale": scale, "overrides": overrides or {},
-                       "phases": phases})
+def measure(scenario="us-mexico", seed=1, scale=1.0, overrides=None, env=None) -> dict:
+    """One fresh process; its result always carries the engine's phase_seconds (`phases`)."""
+    spec = json.dumps({"scenario": scenario, "seed": seed, "scale": scale, "overrides": overrides or {}})
     return C.measure_in_subprocess([str(Path(__file__).resolve()), "--worker", spec], env)
 
 
@@ -94,23 +98,27 @@ def report(ms: list[dict], phases: bool) -> dict:
           f"{store / max(info['agents_created'], 1):.1f} bytes per agent created")
     print(f"  peak memory (ru_maxrss of the process): {med['peak_rss_mib']:,.0f} MiB")
     summary = {"info": info, "n_days": ms[0]["n_days"], "repeats": len(ms), "median": med, "startup_s": startup,
-               "runs": [{k: m[k] for k in ("process_wall_s", "run_s", "peak_rss_mib", "load")} for m in ms]}
+               "runs": [{k: m[k] for k in ("process_wall_s", "run_s", "peak_rss_mib", "load", "phases")} for m in ms]}
     if phases:
+        n_days = ms[0]["n_days"]
         names = sorted({k for m in ms for k in m.get("phases", {})},
-                       key=lambda k: -C.median([m["phases"].get(k, {"s": 0})["s"] for m in ms]))
-        kern = {k: C.median([m["phases"].get(k, {"s": 0.0})["s"] for m in ms]) for k in names}
-        calls = {k: ms[0]["phases"].get(k, {"calls": 0})["calls"] for k in names}
-        first = {k: C.median([m["phases"].get(k, {"first_s": 0.0})["first_s"] for m in ms]) for k in names}
-        glue = C.median([m["run_s"] - sum(p["s"] for p in m["phases"].values()) for m in ms])
+                       key=lambda k: -C.median([m["phases"].get(k, 0.0) for m in ms]))
+        sec = {k: C.median([m["phases"].get(k, 0.0) for m in ms]) for k in names}
+        glue = C.median([m["run_s"] - sum(m["phases"].values()) for m in ms])
         run = med["run_s"]
-        print(f"\nwhere sim.run() spends its {run:.2f} s (median per phase; rate = all agent-days / phase seconds):")
-        print(f"  {'phase':<18} {'calls':>6} {'seconds':>9} {'share':>7} {'M agent-days/s':>15} {'ms/call':>8} {'1st call s':>10}")
+        print(f"\nwhere sim.run() spends its {run:.2f} s (engine's phase_seconds, median of {len(ms)}; "
+              f"rate = all agent-days / phase seconds):")
+        print(f"  {'phase':<18} {'seconds':>9} {'share':>7} {'M agent-days/s':>15} {'ms/day':>8}")
         for k in names:
-            print(f"  {k:<18} {calls[k]:>6} {kern[k]:>9.3f} {100 * kern[k] / run:>6.1f}% {C.fmt_rate(ad, kern[k]):>15} "
-                  f"{1e3 * kern[k] / max(calls[k], 1):>8.3f} {first[k]:>10.3f}")
-        print(f"  {'engine glue':<18} {'':>6} {glue:>9.3f} {100 * glue / run:>6.1f}% {C.fmt_rate(ad, glue):>15} "
-              f"{1e3 * glue / ms[0]['n_days']:>8.3f}   (Python between kernels, per day)")
-        summary["phases"] = {k: {"s": kern[k], "calls": calls[k], "first_s": first[k]} for k in names}
+            print(f"  {k:<18} {sec[k]:>9.3f} {100 * sec[k] / run:>6.1f}% {C.fmt_rate(ad, sec[k]):>15} "
+                  f"{1e3 * sec[k] / n_days:>8.3f}")
+        tot = sum(sec.values())
+        print(f"  {'sum of phases':<18} {tot:>9.3f} {100 * tot / run:>6.1f}% {C.fmt_rate(ad, tot):>15} "
+              f"{1e3 * tot / n_days:>8.3f}")
+        print(f"  {'engine glue':<18} {glue:>9.3f} {100 * glue / run:>6.1f}% {C.fmt_rate(ad, glue):>15} "
+              f"{1e3 * glue / n_days:>8.3f}   (sim.run() minus the sum of phase_seconds)")
+        summary["phases"] = {k: {"s": sec[k], "share": sec[k] / run, "ms_per_day": 1e3 * sec[k] / n_days}
+                             for k in names}
         summary["glue_s"] = glue
     return summary
 
@@ -125,7 +133,8 @@ def main(argv=None) -> None:
     ap.add_argument("--scale", type=float, default=1.0, help="people per agent (1 = every person an agent)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--phases", action="store_true", help="time each kernel (phase) of the day loop")
+    ap.add_argument("--phases", action="store_true",
+                    help="print the engine's per-phase seconds (phase_seconds of run info) and the engine glue")
     ap.add_argument("--set", dest="set_", action="append", default=[], metavar="PATH=VALUE",
                     help="scenario override, as `corridor run --set` (repeatable)")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
@@ -144,7 +153,7 @@ def main(argv=None) -> None:
     ms = []
     for r in range(a.repeats):
         before = C.load()
-        x = measure(a.scenario, a.seed, a.scale, _overrides(a.set_), a.phases, env)
+        x = measure(a.scenario, a.seed, a.scale, _overrides(a.set_), env)
         x["load"] = before
         ms.append(x)
         print(f"repeat {r + 1}/{a.repeats} ({before}): end to end {x['process_wall_s']:.2f} s, run {x['run_s']:.2f} s, "

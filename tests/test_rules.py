@@ -13,7 +13,6 @@ import yaml
 from corridor.codes import REGIMES
 from corridor.engine import Simulation
 from corridor.errors import InputError
-from corridor.metrics import RULE_PREFIX
 from corridor.phases import metric_names
 from corridor.rules import RuleBook
 from corridor.scenario import load

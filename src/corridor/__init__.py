@@ -5,6 +5,8 @@ from pathlib import Path as _Path
 
 from .fingerprint import __version__, engine_fingerprint
 
+__all__ = ["__version__", "engine_fingerprint"]
+
 # Numba's OpenMP threads otherwise spin between the many short parallel phases of a day, burning the
 # cores other processes (ensemble workers, tests) need; sleeping threads cost little here.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -134,7 +134,6 @@ def _set_path(data: dict, path: str, value: Any, source: str) -> None:
     model: Any = Scenario
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        here = ".".join(parts[: i + 1])
         if isinstance(node, list):
             idx = next((j for j, x in enumerate(node) if isinstance(x, dict) and _key(x) == part), None)
             if idx is None and part.isdigit() and int(part) < len(node):

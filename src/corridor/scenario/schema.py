@@ -237,7 +237,6 @@ class Scenario(Strict):
         _unique("rules", [r.name for r in self.rules])
         sectors = {s.name for s in self.sectors}
         nats = {n.name for n in self.nationalities}
-        crossings = {c.id for c in self.crossings}
         border = {p.id for p in self.places if p.kind == "border_city"}
         for i, l in enumerate(self.legs):
             for end_, pid in (("from", l.from_place), ("to", l.to_place)):
