@@ -75,6 +75,7 @@ def test_base_rates_by_ratio_scaling_and_the_outputs(tmp_path):
         {res.best_values["nationalities.*.departures.seasonal_peak_month"]}
     fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert fit["n_parameters"] == len(PARAMS) + 2 and fit["observations"]["total"] > fit["n_parameters"]
+    assert list(fit["targets"]) == list(catalogue(None))   # mini has no targets file: the generic terms only
     report = (tmp_path / "fit" / "report.md").read_text()
     assert "parameters fitted" in report and "observed numbers" in report and "Naive baselines" in report
     text = cal.defaults_text(fit, "corridor calibrate ...", "mini")

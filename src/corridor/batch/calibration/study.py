@@ -110,8 +110,8 @@ def calibrate(
                   train=train_w, validation=valid_w, full=full_w, targets=published,
                   terms=scenario_terms(sc, published))
     nat_names = [n.name for n in sc.nationalities]
-    targets = nationality_targets(obs_table, nat_names, train_w)
-    if not any(targets.values()):
+    observed_totals = nationality_targets(obs_table, nat_names, train_w)
+    if not any(observed_totals.values()):
         raise InputError(f"observed file has no sw_encounters:<nationality> rows in the training window {train_w}; "
                          "calibration needs them for the base departure rates")
     initial_bases = {n.name: float(n.departures.base_per_day) for n in sc.nationalities}
