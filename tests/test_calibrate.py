@@ -11,10 +11,13 @@ import optuna
 import pytest
 from typer.testing import CliRunner
 
-import corridor.calibrate as cal
+import corridor.batch.calibration as cal
+from corridor.batch.calibration import objective, study
+from corridor.batch.calibration.params import default_params
+from corridor.batch.calibration.targets import catalogue, load_targets, read_targets, targets_file
 from corridor.cli import app
 from corridor.errors import InputError
-from corridor.scenario import load
+from corridor.scenario import load, load_raw
 
 MINI = "tests/data/mini.yaml"
 # Most tests fit the shared parameters only (one run per trial); one covers the ratio scaling of base rates.
@@ -35,8 +38,8 @@ def straight(tmp_path_factory, one_thread):
 
 
 def trials_of(out) -> list[optuna.trial.FrozenTrial]:
-    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(out / cal.JOURNAL)))
-    return optuna.load_study(study_name=cal.STUDY_NAME, storage=storage).trials
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(out / study.JOURNAL)))
+    return optuna.load_study(study_name=study.STUDY_NAME, storage=storage).trials
 
 
 def fingerprint(out) -> list[tuple]:
@@ -72,6 +75,7 @@ def test_base_rates_by_ratio_scaling_and_the_outputs(tmp_path):
         {res.best_values["nationalities.*.departures.seasonal_peak_month"]}
     fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert fit["n_parameters"] == len(PARAMS) + 2 and fit["observations"]["total"] > fit["n_parameters"]
+    assert list(fit["targets"]) == list(catalogue(None))   # mini has no targets file: the generic terms only
     report = (tmp_path / "fit" / "report.md").read_text()
     assert "parameters fitted" in report and "observed numbers" in report and "Naive baselines" in report
     text = cal.defaults_text(fit, "corridor calibrate ...", "mini")
@@ -83,8 +87,8 @@ def test_more_trials_resume_the_study_without_recomputing(tmp_path, monkeypatch,
     cal.calibrate(MINI, trials=3, out=out, params=PARAMS, **FAST)
     first = trials_of(out)
     calls = []
-    real = cal.evaluate
-    monkeypatch.setattr(cal, "evaluate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = study.evaluate
+    monkeypatch.setattr(study, "evaluate", lambda *a, **k: calls.append(1) or real(*a, **k))
     cal.calibrate(MINI, trials=5, out=out, params=PARAMS, **FAST)
     after = trials_of(out)
     assert len(calls) == 2 and len(after) == 5
@@ -95,7 +99,7 @@ def test_more_trials_resume_the_study_without_recomputing(tmp_path, monkeypatch,
 
 def test_an_interrupted_study_resumes_where_it_stopped(tmp_path, monkeypatch, straight):
     out = tmp_path / "fit"
-    real = cal.evaluate
+    real = study.evaluate
     calls = []
 
     def killed_on_fourth(*a, **k):
@@ -104,12 +108,12 @@ def test_an_interrupted_study_resumes_where_it_stopped(tmp_path, monkeypatch, st
             raise KeyboardInterrupt  # as if the process were killed mid-batch
         return real(*a, **k)
 
-    monkeypatch.setattr(cal, "evaluate", killed_on_fourth)
+    monkeypatch.setattr(study, "evaluate", killed_on_fourth)
     with pytest.raises(KeyboardInterrupt):
         cal.calibrate(MINI, trials=5, out=out, params=PARAMS, **FAST)
     states = [t.state.name for t in trials_of(out)]
     assert states == ["COMPLETE", "COMPLETE", "RUNNING", "RUNNING"]   # batch 2 asked, never told
-    monkeypatch.setattr(cal, "evaluate", real)
+    monkeypatch.setattr(study, "evaluate", real)
     resumed = cal.calibrate(MINI, trials=5, out=out, params=PARAMS, **FAST)
     assert fingerprint(out) == fingerprint(straight[0])
     assert resumed.best_values == straight[1].best_values
@@ -186,11 +190,67 @@ def test_darien_mix_term_compares_shares_over_its_months_only():
         rows += [(m, "darien_crossings", 1000.0), (m, "darien_crossings:Venezuela", 700.0),
                  (m, "darien_crossings:Ecuador", 100.0)]          # Colombia: none
     table = pd.DataFrame(rows, columns=["month", "series", "value"])
-    mix = {r["nationality"]: r for r in cal.darien_mix_in(table, cal.parse_window("2022-10..2023-09", "train"))}
-    assert set(mix) == set(cal.DARIEN_MIX["crossed"])
+    darien = load_targets("us-mexico").crossing_mix
+    mix = {r["nationality"]: r for r in objective.mix_in(table, objective.parse_window("2022-10..2023-09", "train"), darien)}
+    assert set(mix) == set(darien.crossed)
     assert mix["Venezuela"]["model_pct"] == pytest.approx(70.0)
     assert mix["Venezuela"]["error_pp"] == pytest.approx(70.0 - 100 * 252_000 / 400_000)
     assert mix["Colombia"]["model_pct"] == 0.0
-    assert cal.darien_mix_in(table, cal.parse_window("2023-10..2023-12", "validation")) == []
-    assert cal.darien_mix_in(table[table["month"] != "2023-05"], cal.parse_window("2022-10..2023-09", "train")) == []
-    assert "darien_mix_pp" in cal.scenario_terms(load("us-mexico"))
+    assert objective.mix_in(table, objective.parse_window("2023-10..2023-12", "validation"), darien) == []
+    assert objective.mix_in(table[table["month"] != "2023-05"], objective.parse_window("2022-10..2023-09", "train"),
+                            darien) == []
+    assert "darien_mix_pp" in objective.scenario_terms(load("us-mexico"), load_targets("us-mexico"))
+
+
+# ---------------------------------------------------------------------------------------------- targets files
+def test_the_targets_file_of_us_mexico_loads():
+    t = load_targets("us-mexico")
+    assert targets_file("us-mexico").name == "us-mexico.targets.yaml" and t.scenario == "us-mexico"
+    cat = catalogue(t)
+    assert list(cat)[:5] == ["sw_mape", "darien_mape", "nationality_pp", "sector_pp", "mexico_pct"]
+    assert [k for k, term in cat.items() if term.target] == list(cat)[:5]
+    assert cat["removals_pct"].normaliser == 15.0 and "Title 42" in cat["removals_pct"].label
+    assert all("facts_us.csv row" in p.source for pt in t.period_totals for p in pt.periods)
+    assert t.crossing_mix.crossed["Ecuador"] == 47_724.0 and "row 181" in t.crossing_mix.source
+    # its groups and corridor-specific parameters join the shared behaviour in the default set
+    raw, _ = load_raw("us-mexico")
+    params = {p.name: p for p in default_params(raw, t)}
+    assert "nationalities.Ecuador.origins.guayaquil" in params
+    assert params["nationalities.Venezuela.departures.elasticity"].label == "elasticity: Venezuela"
+    assert params["nationalities.{Guatemala|Honduras|El Salvador}.title8_removal"].label == \
+        "title8_removal: Central America"
+
+
+def test_a_variant_finds_the_targets_file_of_the_scenario_it_extends(tmp_path):
+    base = targets_file("us-mexico")
+    assert targets_file("status-quo") == base and targets_file("caravan") == base   # caravan -> status-quo -> us-mexico
+    variant = tmp_path / "my-variant.yaml"
+    variant.write_text("name: my-variant\nextends: us-mexico\n")
+    assert targets_file(variant) == base
+    assert load_targets(MINI) is None            # no file for mini nor anything it extends: generic terms only
+    assert set(objective.scenario_terms(load(MINI), None)) <= set(catalogue(None))
+    assert "mexico_pct" not in catalogue(None) and "removals_pct" not in catalogue(None)
+
+
+@pytest.mark.parametrize("edit, field, value, valid", [
+    (("terms", 0, "normaliser", -1), "terms[0] (sw_mape).normaliser", "-1", "greater than 0"),
+    (("terms", 6, "term", "removal_pct"), "terms[6].term", "'removal_pct'", "valid: sw_mape"),
+    (("repeat_shares", "months", 0, "month", "2023-13"), "repeat_shares.months[0].month", "'2023-13'", "YYYY-MM"),
+    (("seasons", 1, "groups", 0, "Andes"), "seasons[1].groups", "'Andes'", "valid: Mexico, Central America"),
+    (("detentions", "colour", "red"), "detentions.colour", None, "valid fields here: term, key, name"),
+])
+def test_a_bad_targets_file_is_refused_naming_file_field_and_value(tmp_path, edit, field, value, valid):
+    import yaml
+    data = yaml.safe_load(targets_file("us-mexico").read_text(encoding="utf-8"))
+    node = data
+    for k in edit[:-2]:
+        node = node[k]
+    node[edit[-2]] = edit[-1]
+    bad = tmp_path / "bad.targets.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read_targets(bad)
+    msg = str(e.value)
+    assert str(bad) in msg and f"'{field}'" in msg and valid in msg, msg
+    assert value is None or f"bad value {value}" in msg, msg
+

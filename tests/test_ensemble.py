@@ -23,10 +23,11 @@ from typer.testing import CliRunner
 
 from corridor.cli import app
 from corridor.engine import Simulation
-from corridor.ensemble import (Ensemble, RunsFailed, dask_client, derive_seed, draw_params, parse_range, read_quantiles,
-                               run_one)
+from corridor.batch.ensemble import Ensemble, derive_seed, draw_params, read_quantiles
+from corridor.batch.ranges import parse_range
+from corridor.batch.runs import RunsFailed, dask_client, run_one
+from corridor.batch.sensitivity import Sensitivity
 from corridor.errors import InputError
-from corridor.sensitivity import Sensitivity
 
 MINI = Path(__file__).parent / "data" / "mini.yaml"
 OVR = {"end": "2023-02-15"}

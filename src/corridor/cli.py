@@ -125,7 +125,7 @@ def compare(
     difference between scenarios can be judged against the noise.
     """
     from .compare import compare_scenarios
-    from .ensemble import RunsFailed
+    from .batch.runs import RunsFailed
     try:
         res = compare_scenarios(scenarios, out, seed=seed, scale=scale, runs=runs, overrides=set_, workers=workers,
                                 scheduler=scheduler, progress=None if quiet else _compare_bars,
@@ -271,7 +271,7 @@ def _runs_progress(label: str):
 
 def _run_batch(batch, label: str, quiet: bool, **kw):
     """Run an Ensemble or Sensitivity with a progress bar of runs done; failed runs exit 1, named."""
-    from .ensemble import RunsFailed
+    from .batch.runs import RunsFailed
     try:
         if quiet:
             return batch.run(**kw)
@@ -304,7 +304,7 @@ def ensemble(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """N runs on dask (LocalCluster or --scheduler): runs/run=<k>/part.parquet, quantiles.parquet, report.html."""
-    from .ensemble import Ensemble
+    from .batch.ensemble import Ensemble
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     ens = Ensemble(scenario, runs=runs, scale=scale, vary=vary, seed=seed, overrides=set_, retries=retries)
@@ -347,7 +347,7 @@ def sensitivity(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Global sensitivity (SALib Morris or Sobol) of outputs to parameters and levers: a ranked table and a chart."""
-    from .sensitivity import Sensitivity
+    from .batch.sensitivity import Sensitivity
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     s = Sensitivity(scenario, params=params, levers=levers, samples=samples, method=method, outputs=outputs or None,
@@ -382,7 +382,7 @@ def calibrate(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Fit uncertain parameters to observed data (optuna on dask): best.yaml, fit.json and report.md in --out."""
-    from .calibrate import TERM_LABELS, calibrate as run_calibration
+    from .batch.calibration import calibrate as run_calibration
     if workers < 0:
         raise InputError(f"--workers {workers}: must be 0 (in this process) or more")
     log = (lambda s: None) if quiet else (lambda s: err_console.print(s, highlight=False))
@@ -395,17 +395,17 @@ def calibrate(
     for w in ("train", "validation", "full"):
         if fit.get(w):
             t.add_column(f"{w}\n{fit[w]['window']}", justify="right")
-    for k, label in TERM_LABELS.items():
+    for k, label in res.term_labels.items():
         t.add_row(label, *[("–" if fit[w]["terms"].get(k) is None else f"{fit[w]['terms'][k]:.2f}")
                            for w in ("train", "validation", "full") if fit.get(w)])
     console.print(t)
     console.print(f"results in {res.out}/ (best.yaml, fit.json, report.md, study.journal)", highlight=False)
     if defaults is not None:
         import shlex
-        from .calibrate import defaults_text
+        from .batch.calibration import defaults_text
         from .results import atomic_write
         command = shlex.join(["corridor", *sys.argv[1:]])
-        text = defaults_text(fit, command, Path(str(scenario)).stem)
+        text = defaults_text(fit, command, Path(str(scenario)).stem, res.targets)
         atomic_write(defaults, lambda p: p.write_text(text, encoding="utf-8"))
         console.print(f"fitted defaults in {defaults}", highlight=False)
 

@@ -56,7 +56,7 @@ def compare_scenarios(scenarios: Sequence[str | Path], out: str | Path, *, seed:
     else the first. progress: see `Progress`. log: one line per conditional rule switched in a run.
 
     Every file is loaded and checked before the first run starts; an InputError names the problem. A failed
-    ensemble raises `corridor.ensemble.RunsFailed`.
+    ensemble raises `corridor.batch.runs.RunsFailed`.
     """
     out = Path(out)
     overrides = list(overrides)
@@ -83,7 +83,7 @@ def compare_scenarios(scenarios: Sequence[str | Path], out: str | Path, *, seed:
                 log(f"  {sc.name}: rule {sw['rule']} {sw['switch']} from {sw['date']}")
     bands = None
     if runs > 1:
-        from .ensemble import Ensemble
+        from .batch.ensemble import Ensemble
         bands = {}
         for given, sc in zip(scenarios, loaded):
             ens = Ensemble(given, runs=runs, scale=scale, seed=common_seed, overrides=overrides)

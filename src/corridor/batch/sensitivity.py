@@ -1,6 +1,6 @@
 """Global sensitivity of chosen outputs to uncertain parameters and to levers (SALib), run on dask.
 
-    from corridor.sensitivity import Sensitivity
+    from corridor.batch.sensitivity import Sensitivity
     s = Sensitivity("us-mexico", params={"behaviour.crossing_hazard": (0.1, 0.2)},
                     levers={"policies.mexico_enforcement": (0.5, 2.0)}, samples=10, scale=20)
     s.run(out_dir="runs/sens")      # same execution as Ensemble: LocalCluster, a Client or an address
@@ -21,6 +21,7 @@ samples.csv (factors and outputs per run), sensitivity.csv (the ranked table) an
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import math
 import tempfile
@@ -32,8 +33,10 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .ensemble import CONNECT_TIMEOUT_S, _Batch, check_ranges, normalise_ranges
-from .errors import InputError
+from ..errors import InputError
+from ..phases import metric_names
+from .ranges import check_ranges, normalise_ranges
+from .runs import CONNECT_TIMEOUT_S, Batch
 
 METHODS = ("morris", "sobol")
 STATS = ("sum", "mean", "max", "min", "last")
@@ -96,7 +99,7 @@ def evaluate(df: pd.DataFrame, outputs: tuple[Output, ...], period: tuple[dt.dat
     return {"outputs": values, "period": [str(lo), str(hi)]}
 
 
-class Sensitivity(_Batch):
+class Sensitivity(Batch):
     """Morris screening or Sobol indices of `outputs` to `params` (uncertain) and `levers` (policy).
 
     params, levers: {dotted.path: (low, high)} or ["path=low:high", ...] (low < high). samples: Morris
@@ -145,19 +148,9 @@ class Sensitivity(_Batch):
         self.period_used: tuple[str, str] | None = None
 
     def _check_outputs(self) -> None:
-        try:  # the metric names a run of this scenario records, without running it
-            try:
-                from .policies import metric_names
-                names = set(metric_names(self.sc))
-            except ImportError:
-                from .engine import _MetricBook
-                from .world import compile_world
-                names = set(_MetricBook(compile_world(self.sc)).names)
-        except Exception:  # engine internals moved: the workers will say it instead
-            return
+        names = set(metric_names(self.sc))   # the metrics a run of this scenario records, without running it
         for o in self.outputs:
             if o.metric not in names:
-                import difflib
                 close = difflib.get_close_matches(o.metric, sorted(names), n=3)
                 plain = sorted(n for n in names if ":" not in n)
                 raise InputError(f"--output {o.metric}:{o.stat}: unknown metric {o.metric!r}; "
@@ -236,7 +229,7 @@ class Sensitivity(_Batch):
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """sensitivity.csv (ranked table), samples.csv (factors and outputs per run), sensitivity.png."""
-        from .results import atomic_write
+        from ..results import atomic_write
         out = Path(out_dir)
         paths = {"table": out / "sensitivity.csv", "samples": out / "samples.csv", "chart": out / "sensitivity.png"}
         table = self.table
