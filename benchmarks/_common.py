@@ -48,6 +48,14 @@ def machine() -> dict:
         info["commit"] = head + (" + uncommitted changes in src/corridor" if dirty else "")
     except OSError:
         pass
+    try:  # the corridor this interpreter imports (another venv may hold another checkout)
+        import importlib.util
+        spec = importlib.util.find_spec("corridor")
+        pkg = Path(spec.origin).resolve().parent if spec and spec.origin else None
+        if pkg is not None and ROOT / "src" / "corridor" != pkg:
+            info["corridor_from"] = str(pkg)
+    except (ImportError, ValueError):
+        pass
     try:
         import numba
         import numpy
@@ -69,7 +77,8 @@ def print_machine() -> dict:
     m = machine()
     print(f"# {m['date']} · {m['nproc']} CPUs ({m['cpu']}) · {m['ram_gib']} GiB RAM · Python {m['python']} · "
           f"numba {m.get('numba')} ({m.get('numba_threads')} threads) · numpy {m.get('numpy')} · {load()}", flush=True)
-    print(f"# corridor at {m.get('commit', '?')}", flush=True)
+    where = f" (imported from {m['corridor_from']}, not this checkout)" if m.get("corridor_from") else ""
+    print(f"# corridor at {m.get('commit', '?')}{where}", flush=True)
     return m
 
 

@@ -83,7 +83,7 @@ def test_bad_scenario_gets_one_clear_line(tmp_path, old, new, expect):
     ("behaviour.crossing_hazard=lots", ["crossing_hazard", "lots"]),
     ("legs.nowhere.days=3", ["nowhere", "valid"]),
     ("policies.mexico_enforcement", ["dotted.path=value"]),
-    ("nationalities.Guatemala.mexico_detention_deport=1.5", ["mexico_detention_deport", "1.5", "between 0 and 1"]),
+    ("nationalities.Guatemala.mexico_detention_deport=1.5", ["mexico_detention_deport", "1.5", "a share from 0 to 1"]),
 ])
 def test_bad_override_gets_one_clear_line(tmp_path, setting, expect):
     r = invoke("run", MINI, "--out", tmp_path / "o", "--set", setting)

@@ -56,7 +56,9 @@ F_DECIDED = np.uint8(8)    # has chosen between waiting for an appointment and c
 F_EXPELLED = np.uint8(16)  # returned to Mexico today by a Title 42 expulsion (decides whether to retry at its rate)
 
 # ----------------------------------------------------------------------------- agent field sentinels
-NO_LEG = -1                # ag.leg when not on a leg (nor at a crossing, nor in a sector)
+NO_LEG = -1                # ag.leg when not on a leg
+NO_CROSSING = -1           # ag.crossing when not crossing into the US today
+NO_SECTOR = -1             # ag.sector when not in Border Patrol custody
 DECIDE_RETRY = -1          # ag.timer of someone returned today: `retries` decides later today
 NO_GROUP = 0               # ag.group of someone travelling alone; caravans are 1, 2, ...
 CARAVAN_COHORT = 1000      # random-number cohort of caravan g is CARAVAN_COHORT + g (nationalities are below)

@@ -323,7 +323,7 @@ def check_value(lv: Lever, value: Any, where: str, places: set[str] | None = Non
         return
     if lv.kind == "place":
         if places is not None and value not in places:
-            raise LeverError(where, f"unknown place id {value!r}; valid: {_shown(sorted(places))}")
+            raise LeverError(where, f"unknown place id {value!r}; valid place ids: {_shown(sorted(places))}")
         return
     if lv.kind == "weights":
         bad = {k: w for k, w in value.items() if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0)}
@@ -333,7 +333,7 @@ def check_value(lv: Lever, value: Any, where: str, places: set[str] | None = Non
             raise LeverError(where, f"weights must sum to more than 0, got {value}")
         unknown = [k for k in value if cities is not None and k not in cities]
         if unknown:
-            raise LeverError(where, f"unknown border city id {unknown[0]!r}; valid: {_shown(sorted(cities))}")
+            raise LeverError(where, f"unknown border city id {unknown[0]!r}; valid border city ids: {_shown(sorted(cities))}")
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise LeverError(where, f"bad value {value!r}; valid: {lv.valid_text()}")

@@ -2,7 +2,7 @@
 
 Rows are never deleted or reordered: an agent's row index is its identity (and its random-number
 counter). Agents that finish (released, removed, gave up, ...) keep their row but leave the
-`active` index list, so they cost no more work. 25 bytes per agent.
+`active` index list, so they cost no more work. 27 bytes per agent.
 """
 from __future__ import annotations
 
@@ -10,16 +10,20 @@ from collections import namedtuple
 
 import numpy as np
 
-from .codes import N_STATUS, NO_LEG
+from .codes import N_STATUS, NO_CROSSING, NO_LEG, NO_SECTOR
 
-Agents = namedtuple("Agents", "nat status place leg timer target attempts flags group since uid")
+Agents = namedtuple("Agents", "nat status place leg crossing sector timer target attempts flags group since uid")
 
 _FIELDS = (
-    ("nat", np.int8), ("status", np.int8), ("place", np.int16), ("leg", np.int16), ("timer", np.int16),
+    ("nat", np.int8), ("status", np.int8), ("place", np.int16), ("leg", np.int16),
+    ("crossing", np.int8),   # the crossing taken today (status crossing)
+    ("sector", np.int8),     # the Border Patrol sector holding the person (status us_custody)
+    ("timer", np.int16),
     ("target", np.int8), ("attempts", np.int8), ("flags", np.uint8), ("group", np.int32), ("since", np.int16),
     ("uid", np.uint64),   # random-number identity (phases.common.person_key), stable across scenarios
 )
 BYTES_PER_AGENT = sum(np.dtype(t).itemsize for _, t in _FIELDS)
+_EMPTY = {"leg": NO_LEG, "crossing": NO_CROSSING, "sector": NO_SECTOR}   # the value of a column nobody set
 
 
 class Population:
@@ -28,7 +32,8 @@ class Population:
     def __init__(self, capacity: int):
         capacity = max(int(capacity), 1024)
         self.cols = {name: np.zeros(capacity, dtype=t) for name, t in _FIELDS}
-        self.cols["leg"][:] = NO_LEG
+        for name, v in _EMPTY.items():
+            self.cols[name][:] = v
         self.n = 0
         self.active = np.zeros(0, dtype=np.int64)
         self.bounds = (0, 0)  # active is [at the border | held in the US | in transit]
@@ -45,8 +50,8 @@ class Population:
         new = max(need, int(self.capacity * 1.5))
         for name, arr in self.cols.items():
             grown = np.zeros(new, dtype=arr.dtype)
-            if name == "leg":
-                grown[:] = NO_LEG
+            if name in _EMPTY:
+                grown[:] = _EMPTY[name]
             grown[: self.n] = arr[: self.n]
             self.cols[name] = grown
 

@@ -80,8 +80,10 @@ def compile_world(sc) -> World:
     dates = _days(sc)
     P = {p.id: i for i, p in enumerate(sc.places)}
     S = {s.name: i for i, s in enumerate(sc.sectors)}
-    if len(sc.nationalities) > 127 or len(sc.places) > 32000 or len(sc.legs) > 32000:
-        raise InputError(f"{sc.name}: too many nationalities/places/legs for the compact agent store")
+    if (len(sc.nationalities) > 127 or len(sc.crossings) > 127 or len(sc.sectors) > 127 or len(sc.places) > 32000
+            or len(sc.legs) > 32000):
+        raise InputError(f"{sc.name}: too many nationalities, crossings or sectors (127 at most) or places or legs "
+                         f"(32,000) for the compact agent store")
     n_p = len(sc.places)
 
     place_kind = np.array([PLACE_KINDS.index(p.kind) for p in sc.places], np.int8)

@@ -77,7 +77,7 @@ def border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_sha
                 port = pick_port(net, lv, d, city, v / p_slot[city], True)
                 if port >= 0:
                     ag.status[i] = CROSSING
-                    ag.leg[i] = port
+                    ag.crossing[i] = port
                     ag.flags[i] |= F_APPT
                     continue
             if d - ag.since[i] > patience or not appointments_exist:
@@ -97,7 +97,7 @@ def border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_sha
                 crossing = pick_port(net, lv, d, city, w, False)
         if crossing >= 0:
             ag.status[i] = CROSSING
-            ag.leg[i] = crossing
+            ag.crossing[i] = crossing
 
 
 @njit(cache=True)

@@ -47,9 +47,9 @@ def census(ag, active, n_place, n_sector, n_nat, n_group, ready_day):
                 if ag.flags[i] & F_SEEKER:
                     seekers[c, ag.place[i]] += 1
             elif st == US_CUSTODY:
-                custody_s[c, ag.leg[i]] += 1
+                custody_s[c, ag.sector[i]] += 1
                 if ag.since[i] <= ready_day:
-                    ready[c, ag.leg[i]] += 1
+                    ready[c, ag.sector[i]] += 1
             elif st == ICE_DETENTION:
                 ice[c, ag.nat[i]] += 1
             g = ag.group[i]

@@ -35,7 +35,7 @@ def custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, 
         i = active[j]
         if ag.status[i] != US_CUSTODY:
             continue
-        s = ag.leg[i]
+        s = ag.sector[i]
         nat = ag.nat[i]
         city = ag.place[i]
         if d - ag.since[i] < min_days:

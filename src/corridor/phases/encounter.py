@@ -40,7 +40,7 @@ def encounter_chunk(ag, active, net, lv, d, key, p_accept, restricted_factor, ro
         i = active[j]
         if ag.status[i] != CROSSING:
             continue
-        x = ag.leg[i]
+        x = ag.crossing[i]
         nat = ag.nat[i]
         s = net.crossing_sector[x]
         if net.crossing_kind[x] == BETWEEN_PORTS:         # Border Patrol
@@ -53,7 +53,7 @@ def encounter_chunk(ag, active, net, lv, d, key, p_accept, restricted_factor, ro
             row[o[T.usbp] + s] += 1
             row[o[T.custody_in] + s] += 1
             ag.status[i] = US_CUSTODY
-            ag.leg[i] = s
+            ag.sector[i] = s
             ag.since[i] = d
             continue
         # a port of entry: Office of Field Operations
