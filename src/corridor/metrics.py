@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import STATUS_NAMES
+from .levers import key_names
 
 KEYS = ("sector", "nationality", "border_city", "place", "leg", "crossing", "status")
 KINDS = ("flow", "stock", "level")
@@ -46,19 +47,15 @@ class Metric:
 
 def key_labels(sc, keys: str) -> list[str]:
     """The labels a keyed metric's names carry, from the scenario (no compiled world needed)."""
-    if keys == "sector":
-        return [s.name for s in sc.sectors]
-    if keys == "nationality":
-        return [n.name for n in sc.nationalities]
     if keys == "border_city":
-        return [p.name for p in sc.places if p.kind == "border_city"]
+        return [p.name for p in sc.places if p.kind == "border_city"]   # a city's name, as people read it
     if keys == "place":
         return [p.id for p in sc.places]
     if keys == "leg":
         return [leg.id for leg in sc.legs]
-    if keys == "crossing":
-        return [c.id for c in sc.crossings]
-    return list(STATUS_NAMES)
+    if keys == "status":
+        return list(STATUS_NAMES)
+    return key_names(sc, keys)                                            # as the levers name them
 
 
 class MetricBook:

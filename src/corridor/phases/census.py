@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from ..codes import (CROSSING, F_SEEKER, FIRST_SINK, ICE_DETENTION, IN_TRANSIT, N_STATUS, PAROLED, PART_BORDER,
-                     PART_TRANSIT, PART_US, STATUS_NAMES, STOP_KINDS, US_CUSTODY, WAITING_BORDER)
+from ..codes import (CROSSING, F_SEEKER, FIRST_SINK, ICE_DETENTION, IN_TRANSIT, N_STATUS, NO_GROUP, PAROLED,
+                     PART_BORDER, PART_TRANSIT, PART_US, STATUS_NAMES, STOP_KINDS, US_CUSTODY, WAITING_BORDER)
 from ..errors import ConservationError
 from ..metrics import Metric
 from ..tally import Block
@@ -53,7 +53,7 @@ def census(ag, active, n_place, n_sector, n_nat, n_group, ready_day):
             elif st == ICE_DETENTION:
                 ice[c, ag.nat[i]] += 1
             g = ag.group[i]
-            if g > 0 and g < n_group:
+            if g > NO_GROUP and g < n_group:
                 groups[c, g] += 1
     return (status.sum(axis=0), place.sum(axis=0), waiting.sum(axis=0), seekers.sum(axis=0),
             custody_s.sum(axis=0), ready.sum(axis=0), ice.sum(axis=0), groups.sum(axis=0))

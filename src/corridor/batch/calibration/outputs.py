@@ -296,7 +296,7 @@ def _v(v) -> str:
 
 
 def defaults_text(fit: dict, command: str, scenario_name: str, targets: Targets | None = None) -> str:
-    """The fitted values as a defaults file for a scenario builder (e.g. tools/build_us_mexico.py), which merges each
+    """The fitted values as a defaults file for a scenario builder (e.g. `python -m corridor.build`), which merges each
     value into the generated scenario and marks it `# fitted: <how, date, objective>`; the header ends with the
     targets' `defaults_note` (where a study of this scenario starts from)."""
     import yaml
