@@ -458,9 +458,7 @@ def describe(sc=None) -> list[dict]:
     """The registry as plain data (`corridor levers --json`); keys and full paths from the scenario if given."""
     out = []
     for lv in LEVERS:
-        keys = lever_keys(lv, sc) if sc is not None and (lv.key or lv.per_nationality) else None
-        if lv.key is not None and sc is None:
-            keys = list(lv.key_choices) if lv.key_choices else None
+        keys = lever_keys(lv, sc) if sc is not None else (list(lv.key_choices) if lv.key_choices else None)
         path = f"nationalities.<nationality>.{lv.field}" if lv.per_nationality else lv.path
         paths = [full_path(lv, k) for k in keys] if keys is not None else ([lv.path] if not lv.per_nationality else None)
         out.append({

@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .levers import LEVERS, Lever, Setting, full_path, key_names, lever_keys
+from .levers import BY_PATH, LEVERS, Lever, Setting, full_path, key_names, lever_keys
 
 DATED = tuple(lv for lv in LEVERS if lv.dated)
 COMPILED = tuple(lv for lv in DATED if lv.kind != "weights")   # weights are compiled by the world (target_cum)
@@ -151,7 +151,7 @@ class LeverBook:
             else:
                 v[d:, list(s.cols)] = s.value
         for path in touched:
-            lv = next(x for x in COMPILED if x.path == path)
+            lv = BY_PATH[path]
             lag = self.push_delay if lv.delayed else 0
             new = derive(lv, self.values[path], self.dim, self.push_delay)
             getattr(self.timelines, lv.timeline_name)[d + lag:] = new[d + lag:]
