@@ -4,13 +4,13 @@ then, mostly between ports), or give up. Closed crossings take no one."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .. import rng as R
 from ..codes import CROSSING, F_APPT, F_DECIDED, F_SEEKER, GAVE_UP, PORT, WAITING_BORDER
 from ..metrics import Metric
 from ..tally import Block, slots
-from .common import N_CHUNKS, SHARED, chunk, to_sink
+from .common import SHARED, chunk, over_chunks, to_sink
 
 BLOCKS = (
     Block("seekers_in", "place", "new arrivals who wait for an appointment, by border city"),
@@ -19,85 +19,77 @@ BLOCKS = (
 T = slots(SHARED + BLOCKS)
 
 
-@njit(parallel=True, cache=True)
-def border_arrivals(ag, active, lv, d, key, seekers_share, tal, o):
+@njit(nogil=True, cache=True)
+def border_arrivals(ag, active, lv, d, key, seekers_share, tal, o, c0, c1):
     """New arrivals at the border choose: wait for a CBP One appointment, or cross irregularly.
 
     Counted per city before the lottery for slots, so today's newcomers compete with the queue.
     """
-    n = active.shape[0]
-    for c in prange(N_CHUNKS):
-        lo, hi = chunk(n, c)
-        border_arrivals_chunk(ag, active, lv, d, key, seekers_share, tal[c], o, lo, hi)
-
-
-@njit(cache=True)
-def border_arrivals_chunk(ag, active, lv, d, key, seekers_share, row, o, lo, hi):
     if lv.appointments_per_day[d] <= 0:
         return
-    for j in range(lo, hi):
-        i = active[j]
-        if ag.status[i] != WAITING_BORDER or (ag.flags[i] & F_DECIDED):
-            continue
-        ag.flags[i] |= F_DECIDED
-        if R.uniform(key, R.S_SEEK, ag.uid[i]) < seekers_share:
-            ag.flags[i] |= F_SEEKER
-            row[o[T.seekers_in] + ag.place[i]] += 1
+    n = active.shape[0]
+    for c in range(c0, c1):
+        lo, hi = chunk(n, c)
+        row = tal[c]
+        for j in range(lo, hi):
+            i = active[j]
+            if ag.status[i] != WAITING_BORDER or (ag.flags[i] & F_DECIDED):
+                continue
+            ag.flags[i] |= F_DECIDED
+            if R.uniform(key, R.S_SEEK, ag.uid[i]) < seekers_share:
+                ag.flags[i] |= F_SEEKER
+                row[o[T.seekers_in] + ag.place[i]] += 1
 
 
-@njit(parallel=True, cache=True)
-def border(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, tal, o):
+@njit(nogil=True, cache=True)
+def border(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, tal, o, c0, c1):
     """People waiting in Mexican border cities: wait for an appointment, cross irregularly, or give up.
 
     One draw per person per day, split into exclusive outcomes (give up | slot or cross | wait); the
     rescaled remainder of the same draw picks the crossing, so every outcome keeps its odds."""
-    n = active.shape[0]
-    for c in prange(N_CHUNKS):
-        lo, hi = chunk(n, c)
-        border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, tal[c], o, lo, hi)
-
-
-@njit(cache=True)
-def border_chunk(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, row, o, lo, hi):
     appointments_exist = lv.appointments_per_day[d] > 0
-    for j in range(lo, hi):
-        i = active[j]
-        if ag.status[i] != WAITING_BORDER:
-            continue
-        city = ag.place[i]
-        u = R.uniform(key, R.S_CROSS, ag.uid[i])
-        gu = give_up[ag.nat[i]]
-        if u < gu:
-            to_sink(ag, i, GAVE_UP, d, row, o)
-            row[o[T.gave_up_border]] += 1
-            continue
-        v = (u - gu) / (1.0 - gu)
-        if ag.flags[i] & F_SEEKER:
-            if appointments_exist and v < p_slot[city]:
-                port = pick_port(net, lv, d, city, v / p_slot[city], True)
-                if port >= 0:
-                    ag.status[i] = CROSSING
-                    ag.crossing[i] = port
-                    ag.flags[i] |= F_APPT
-                    continue
-            if d - ag.since[i] > patience or not appointments_exist:
-                ag.flags[i] &= ~F_SEEKER
-            continue
-        if v >= hazard:
-            continue
-        w = v / hazard
-        crossing = -1
-        if w < port_share:
-            crossing = pick_port(net, lv, d, city, w / port_share, False)
-        if crossing < 0:
-            bp = net.city_bp[city]
-            if bp >= 0 and not lv.crossings_closed[d, bp]:
-                crossing = bp
-            else:
-                crossing = pick_port(net, lv, d, city, w, False)
-        if crossing >= 0:
-            ag.status[i] = CROSSING
-            ag.crossing[i] = crossing
+    n = active.shape[0]
+    for c in range(c0, c1):
+        lo, hi = chunk(n, c)
+        row = tal[c]
+        for j in range(lo, hi):
+            i = active[j]
+            if ag.status[i] != WAITING_BORDER:
+                continue
+            city = ag.place[i]
+            u = R.uniform(key, R.S_CROSS, ag.uid[i])
+            gu = give_up[ag.nat[i]]
+            if u < gu:
+                to_sink(ag, i, GAVE_UP, d, row, o)
+                row[o[T.gave_up_border]] += 1
+                continue
+            v = (u - gu) / (1.0 - gu)
+            if ag.flags[i] & F_SEEKER:
+                if appointments_exist and v < p_slot[city]:
+                    port = pick_port(net, lv, d, city, v / p_slot[city], True)
+                    if port >= 0:
+                        ag.status[i] = CROSSING
+                        ag.crossing[i] = port
+                        ag.flags[i] |= F_APPT
+                        continue
+                if d - ag.since[i] > patience or not appointments_exist:
+                    ag.flags[i] &= ~F_SEEKER
+                continue
+            if v >= hazard:
+                continue
+            w = v / hazard
+            crossing = -1
+            if w < port_share:
+                crossing = pick_port(net, lv, d, city, w / port_share, False)
+            if crossing < 0:
+                bp = net.city_bp[city]
+                if bp >= 0 and not lv.crossings_closed[d, bp]:
+                    crossing = bp
+                else:
+                    crossing = pick_port(net, lv, d, city, w, False)
+            if crossing >= 0:
+                ag.status[i] = CROSSING
+                ag.crossing[i] = crossing
 
 
 @njit(cache=True)
@@ -145,10 +137,10 @@ class Border:
         open_ports = (~closed) & self.ports
         np.add.at(slots_, net.crossing_city[open_ports], net.crossing_appt[open_ports] * lv.appointments_per_day[d] / scale)
         o = run.offsets[self.name]
-        border_arrivals(day.agents, day.at_border, lv, d, day.key, beh.appointment_seekers, day.tal, o)
+        over_chunks(border_arrivals, day.agents, day.at_border, lv, d, day.key, beh.appointment_seekers, day.tal, o)
         new_seekers = day.chunk_block("seekers_in")
         p_slot = np.minimum(1.0, slots_ / np.maximum(self.seekers + new_seekers, 1.0))
-        border(day.agents, day.at_border, net, lv, d, day.key, p_slot, beh.crossing_hazard, beh.appointment_patience_days,
+        over_chunks(border, day.agents, day.at_border, net, lv, d, day.key, p_slot, beh.crossing_hazard, beh.appointment_patience_days,
                beh.port_presentation_share, beh.give_up_hazard + day.quit_nat, day.tal, o)
 
     def end_day(self, day) -> None:

@@ -5,33 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..codes import (CROSSING, F_SEEKER, FIRST_SINK, ICE_DETENTION, IN_TRANSIT, N_STATUS, NO_GROUP, PAROLED,
                      PART_BORDER, PART_TRANSIT, PART_US, STATUS_NAMES, STOP_KINDS, US_CUSTODY, WAITING_BORDER)
 from ..errors import ConservationError
 from ..metrics import Metric
 from ..tally import Block
-from .common import N_CHUNKS, chunk
+from .common import N_CHUNKS, chunk, over_chunks
 
 BLOCKS: tuple[Block, ...] = ()
 AUDIT_EVERY = 91  # days between full scans of every agent ever created
 
 
-@njit(parallel=True, cache=True)
-def census(ag, active, n_place, n_sector, n_nat, n_group, ready_day):
-    """Stocks at the end of the day: status, place, custody by sector (and those ready for processing
-    on `ready_day`), ICE queue, seekers, groups."""
+@njit(nogil=True, cache=True)
+def census(ag, active, ready_day, status, place, waiting, seekers, custody_s, ready, ice, groups, c0, c1):
+    """Stocks at the end of the day, one row per chunk: status, place, custody by sector (and those ready
+    for processing on `ready_day`), ICE queue, seekers, groups."""
     n = active.shape[0]
-    status = np.zeros((N_CHUNKS, N_STATUS), np.int64)
-    place = np.zeros((N_CHUNKS, n_place), np.int64)
-    waiting = np.zeros((N_CHUNKS, n_place), np.int64)
-    seekers = np.zeros((N_CHUNKS, n_place), np.int64)
-    custody_s = np.zeros((N_CHUNKS, n_sector), np.int64)
-    ready = np.zeros((N_CHUNKS, n_sector), np.int64)
-    ice = np.zeros((N_CHUNKS, n_nat), np.int64)
-    groups = np.zeros((N_CHUNKS, n_group), np.int64)
-    for c in prange(N_CHUNKS):
+    n_group = groups.shape[1]
+    for c in range(c0, c1):
         lo, hi = chunk(n, c)
         for j in range(lo, hi):
             i = active[j]
@@ -55,8 +48,6 @@ def census(ag, active, n_place, n_sector, n_nat, n_group, ready_day):
             g = ag.group[i]
             if g > NO_GROUP and g < n_group:
                 groups[c, g] += 1
-    return (status.sum(axis=0), place.sum(axis=0), waiting.sum(axis=0), seekers.sum(axis=0),
-            custody_s.sum(axis=0), ready.sum(axis=0), ice.sum(axis=0), groups.sum(axis=0))
 
 
 @njit(inline="always", cache=True)
@@ -121,8 +112,11 @@ class Census:
     def step(self, day) -> None:
         run, d, pop = self.run, day.d, self.run.pop
         ag = day.agents
-        status, place, waiting, seekers, custody_s, ready_s, ice, groups = census(
-            ag, day.active, *self.sizes, d + 1 - self.min_days)
+        n_place, n_sector, n_nat, n_group = self.sizes
+        rows = [np.zeros((N_CHUNKS, k), np.int64)
+                for k in (N_STATUS, n_place, n_place, n_place, n_sector, n_sector, n_nat, n_group)]
+        over_chunks(census, ag, day.active, d + 1 - self.min_days, *rows)
+        status, place, waiting, seekers, custody_s, ready_s, ice, groups = (r.sum(axis=0) for r in rows)
         day.tally = day.tal.sum(axis=0)
         self.sinks[PAROLED] += day.paroled
         self.sinks[FIRST_SINK:] += day.block("sink")

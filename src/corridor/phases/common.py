@@ -1,22 +1,28 @@
 """What every phase's kernels share: the fixed chunks, the books of final statuses, identities, draws.
 
-Every kernel has the same shape: a parallel driver over a fixed number of chunks (not threads, so results
-do not depend on the thread count), each chunk counting into its own tally row, and a serial function
-over one chunk's agents::
+Every kernel has the same shape: a serial loop over a range of a fixed number of chunks (not threads, so
+results do not depend on the thread count), each chunk counting into its own tally row::
 
-    @njit(parallel=True, cache=True)
-    def movement(ag, active, ..., tal, o):
+    @njit(nogil=True, cache=True)
+    def movement(ag, active, ..., tal, o, c0, c1):
         n = active.shape[0]
-        for c in prange(N_CHUNKS):
+        for c in range(c0, c1):
             lo, hi = chunk(n, c)
-            movement_chunk(ag, active, ..., tal[c], o, lo, hi)
+            row = tal[c]
+            for j in range(lo, hi):
+                ...
 
-The driver is not generated from the chunk function: numba cannot cache a factory's closure or a kernel
-taking the chunk function as an argument (both compile again in every new process), and a chunk body
-written inside the `prange` loop lost its writes through the agents' namedtuple.
+    over_chunks(movement, ag, active, ..., tal, o)
+
+`over_chunks` splits the chunks between Python threads; the kernels release the GIL, so the threads run
+at once. This replaces numba's `prange` drivers, which took ~8 s each to compile (most of a cold start)
+and a separate per-chunk function more, for no speed a thread pool does not give.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 from numba import njit
 
@@ -38,6 +44,25 @@ SHARED = (
     Block("ice_in", "nationality", "entering ICE detention to wait for a removal flight"),
 )
 S = slots(SHARED)
+_POOL: list = [None, 0]        # the thread pool and its size, made on first use
+
+
+def over_chunks(kernel, *args) -> None:
+    """kernel(*args, c0, c1) over chunks [0, N_CHUNKS), split in contiguous shares between numba's
+    number of threads (`numba.set_num_threads` and NUMBA_NUM_THREADS set it); this thread takes the first."""
+    t = max(1, min(numba.get_num_threads(), N_CHUNKS))
+    if t == 1:
+        kernel(*args, 0, N_CHUNKS)
+        return
+    if _POOL[1] < t - 1:
+        if _POOL[0] is not None:
+            _POOL[0].shutdown()
+        _POOL[:] = [ThreadPoolExecutor(t - 1, thread_name_prefix="corridor-chunks"), t - 1]
+    cuts = [k * N_CHUNKS // t for k in range(t + 1)]
+    futures = [_POOL[0].submit(kernel, *args, cuts[k], cuts[k + 1]) for k in range(1, t)]
+    kernel(*args, cuts[0], cuts[1])
+    for f in futures:
+        f.result()
 
 
 @njit(inline="always", cache=True)

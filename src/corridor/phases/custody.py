@@ -4,13 +4,13 @@ legal outcome."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .. import rng as R
 from ..codes import OUT_RELEASE, US_CUSTODY
 from ..metrics import Metric
 from ..tally import Block, slots
-from .common import N_CHUNKS, SHARED, chunk
+from .common import SHARED, chunk, over_chunks
 from .outcomes import apply_outcome, outcome
 
 BLOCKS = (
@@ -20,34 +20,30 @@ BLOCKS = (
 T = slots(SHARED + BLOCKS)
 
 
-@njit(parallel=True, cache=True)
-def custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, tal, o):
+@njit(nogil=True, cache=True)
+def custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, tal, o, c0, c1):
     """Border Patrol custody: processing shared by lottery; above holding capacity some are released unprocessed."""
     n = active.shape[0]
-    for c in prange(N_CHUNKS):
+    for c in range(c0, c1):
         lo, hi = chunk(n, c)
-        custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, tal[c], o, lo, hi)
-
-
-@njit(cache=True)
-def custody_chunk(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, row, o, lo, hi):
-    for j in range(lo, hi):
-        i = active[j]
-        if ag.status[i] != US_CUSTODY:
-            continue
-        s = ag.sector[i]
-        nat = ag.nat[i]
-        city = ag.place[i]
-        if d - ag.since[i] < min_days:
-            continue                                   # still being processed
-        if R.uniform(key, R.S_PROCESS, ag.uid[i]) < p_process[s]:
-            row[o[T.processed]] += 1
-            out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, ag.uid[i]),
-                          R.uniform(key, R.S_ACCEPT, ag.uid[i]), p_accept, restricted_factor, row, o)
-            apply_outcome(ag, i, out, city, d, nat, row, o)
-        elif R.uniform(key, R.S_OVERFLOW, ag.uid[i]) < p_overflow[s]:
-            row[o[T.overflow_releases]] += 1
-            apply_outcome(ag, i, OUT_RELEASE, city, d, nat, row, o)
+        row = tal[c]
+        for j in range(lo, hi):
+            i = active[j]
+            if ag.status[i] != US_CUSTODY:
+                continue
+            s = ag.sector[i]
+            nat = ag.nat[i]
+            city = ag.place[i]
+            if d - ag.since[i] < min_days:
+                continue                                   # still being processed
+            if R.uniform(key, R.S_PROCESS, ag.uid[i]) < p_process[s]:
+                row[o[T.processed]] += 1
+                out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, ag.uid[i]),
+                              R.uniform(key, R.S_ACCEPT, ag.uid[i]), p_accept, restricted_factor, row, o)
+                apply_outcome(ag, i, out, city, d, nat, row, o)
+            elif R.uniform(key, R.S_OVERFLOW, ag.uid[i]) < p_overflow[s]:
+                row[o[T.overflow_releases]] += 1
+                apply_outcome(ag, i, OUT_RELEASE, city, d, nat, row, o)
 
 
 class Custody:
@@ -79,7 +75,7 @@ class Custody:
         p_process = np.minimum(1.0, capacity / np.maximum(queue, 1.0))
         remaining = in_custody - np.minimum(queue, capacity)
         p_overflow = beh.overflow_release * np.maximum(remaining - holding, 0.0) / np.maximum(remaining, 1.0)
-        custody(day.agents, day.held_us, run.net, lv, d, day.key, p_process, p_overflow, day.p_accept,
+        over_chunks(custody, day.agents, day.held_us, run.net, lv, d, day.key, p_process, p_overflow, day.p_accept,
                 beh.restricted_release_factor, self.min_days, day.tal, run.offsets[self.name])
         self.capacity, self.holding = capacity, holding
 

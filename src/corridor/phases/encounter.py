@@ -2,13 +2,13 @@
 Office of Field Operations encounter — released with an appointment, else processed at once."""
 from __future__ import annotations
 
-from numba import njit, prange
+from numba import njit
 
 from .. import rng as R
 from ..codes import BETWEEN_PORTS, CROSSING, EVADED, F_APPT, RELEASED_US, US_CUSTODY
 from ..metrics import Metric
 from ..tally import Block, slots
-from .common import N_CHUNKS, SHARED, chunk, to_sink
+from .common import SHARED, chunk, over_chunks, to_sink
 from .outcomes import apply_outcome, outcome
 
 BLOCKS = (
@@ -25,50 +25,46 @@ T = slots(SHARED + BLOCKS)
 MAX_ATTEMPTS = 127          # ag.attempts is one signed byte
 
 
-@njit(parallel=True, cache=True)
-def encounter(ag, active, net, lv, d, key, p_accept, restricted_factor, tal, o):
+@njit(nogil=True, cache=True)
+def encounter(ag, active, net, lv, d, key, p_accept, restricted_factor, tal, o, c0, c1):
     """Crossing into the US: a got-away, a Border Patrol apprehension (custody), or a port encounter."""
     n = active.shape[0]
-    for c in prange(N_CHUNKS):
+    for c in range(c0, c1):
         lo, hi = chunk(n, c)
-        encounter_chunk(ag, active, net, lv, d, key, p_accept, restricted_factor, tal[c], o, lo, hi)
-
-
-@njit(cache=True)
-def encounter_chunk(ag, active, net, lv, d, key, p_accept, restricted_factor, row, o, lo, hi):
-    for j in range(lo, hi):
-        i = active[j]
-        if ag.status[i] != CROSSING:
-            continue
-        x = ag.crossing[i]
-        nat = ag.nat[i]
-        s = net.crossing_sector[x]
-        if net.crossing_kind[x] == BETWEEN_PORTS:         # Border Patrol
-            if R.uniform(key, R.S_GOTAWAY, ag.uid[i]) < net.sector_gotaway[s]:
-                row[o[T.gotaways]] += 1
-                row[o[T.good] + nat] += 1
-                to_sink(ag, i, EVADED, d, row, o)
+        row = tal[c]
+        for j in range(lo, hi):
+            i = active[j]
+            if ag.status[i] != CROSSING:
                 continue
+            x = ag.crossing[i]
+            nat = ag.nat[i]
+            s = net.crossing_sector[x]
+            if net.crossing_kind[x] == BETWEEN_PORTS:         # Border Patrol
+                if R.uniform(key, R.S_GOTAWAY, ag.uid[i]) < net.sector_gotaway[s]:
+                    row[o[T.gotaways]] += 1
+                    row[o[T.good] + nat] += 1
+                    to_sink(ag, i, EVADED, d, row, o)
+                    continue
+                count_encounter(ag, i, nat, row, o)
+                row[o[T.usbp] + s] += 1
+                row[o[T.custody_in] + s] += 1
+                ag.status[i] = US_CUSTODY
+                ag.sector[i] = s
+                ag.since[i] = d
+                continue
+            # a port of entry: Office of Field Operations
             count_encounter(ag, i, nat, row, o)
-            row[o[T.usbp] + s] += 1
-            row[o[T.custody_in] + s] += 1
-            ag.status[i] = US_CUSTODY
-            ag.sector[i] = s
-            ag.since[i] = d
-            continue
-        # a port of entry: Office of Field Operations
-        count_encounter(ag, i, nat, row, o)
-        row[o[T.ofo]] += 1
-        row[o[T.ofo_sector] + s] += 1
-        if ag.flags[i] & F_APPT:
-            row[o[T.appointments_used]] += 1
-            row[o[T.releases]] += 1
-            row[o[T.good] + nat] += 1
-            to_sink(ag, i, RELEASED_US, d, row, o)
-            continue
-        out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, ag.uid[i]),
-                      R.uniform(key, R.S_ACCEPT, ag.uid[i]), p_accept, restricted_factor, row, o)
-        apply_outcome(ag, i, out, net.crossing_city[x], d, nat, row, o)
+            row[o[T.ofo]] += 1
+            row[o[T.ofo_sector] + s] += 1
+            if ag.flags[i] & F_APPT:
+                row[o[T.appointments_used]] += 1
+                row[o[T.releases]] += 1
+                row[o[T.good] + nat] += 1
+                to_sink(ag, i, RELEASED_US, d, row, o)
+                continue
+            out = outcome(net, lv, d, nat, R.uniform(key, R.S_OUTCOME, ag.uid[i]),
+                          R.uniform(key, R.S_ACCEPT, ag.uid[i]), p_accept, restricted_factor, row, o)
+            apply_outcome(ag, i, out, net.crossing_city[x], d, nat, row, o)
 
 
 @njit(inline="always", cache=True)
@@ -93,7 +89,7 @@ class Encounter:
     def step(self, day) -> None:
         run, d, scale = self.run, day.d, self.run.scenario.scale
         day.p_accept = min(1.0, run.timelines.returns_to_mexico_cap[d] / scale / max(self.return_demand, 1.0))
-        encounter(day.agents, day.at_border, run.net, run.timelines, d, day.key, day.p_accept,
+        over_chunks(encounter, day.agents, day.at_border, run.net, run.timelines, d, day.key, day.p_accept,
                   run.scenario.behaviour.restricted_release_factor, day.tal, run.offsets[self.name])
 
     def end_day(self, day) -> None:

@@ -4,13 +4,13 @@ deportation home, a bus back south, or release to go on."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .. import rng as R
 from ..codes import DETAINED_MEXICO, F_INSPECT, GUATEMALA_BORDER, IN_TRANSIT, NO_GROUP, NO_LEG
 from ..metrics import Metric
 from ..tally import Block, slots
-from .common import N_CHUNKS, SHARED, chunk, home
+from .common import SHARED, chunk, home, over_chunks
 
 BLOCKS = (
     Block("mexico_detentions", "one", "detained at a Mexican checkpoint"),
@@ -31,58 +31,54 @@ def detection_chance(net, lv, d, e):
     return min(p, MAX_DETECTION)
 
 
-@njit(parallel=True, cache=True)
-def inspections(ag, active, net, lv, d, key, group_size, leak, full_size, detention_days, tal, o):
+@njit(nogil=True, cache=True)
+def inspections(ag, active, net, lv, d, key, group_size, leak, full_size, detention_days, tal, o, c0, c1):
     """Checkpoints: detect people starting an inspected leg; end detentions (deport, bus south, release).
 
     Large cohesive groups slip through: detection falls by `leak` * min(1, size / full_size).
     """
     n = active.shape[0]
-    for c in prange(N_CHUNKS):
+    for c in range(c0, c1):
         lo, hi = chunk(n, c)
-        inspections_chunk(ag, active, net, lv, d, key, group_size, leak, full_size, detention_days, tal[c], o, lo, hi)
-
-
-@njit(cache=True)
-def inspections_chunk(ag, active, net, lv, d, key, group_size, leak, full_size, detention_days, row, o, lo, hi):
-    for j in range(lo, hi):
-        i = active[j]
-        st = ag.status[i]
-        if st == IN_TRANSIT and (ag.flags[i] & F_INSPECT):
-            ag.flags[i] &= ~F_INSPECT
-            e = ag.leg[i]
-            p = detection_chance(net, lv, d, e)
-            g = ag.group[i]
-            if g > NO_GROUP:
-                p *= 1.0 - leak * min(1.0, group_size[g] / full_size)
-            if R.uniform(key, R.S_INSPECT, ag.uid[i]) < p:
-                ag.status[i] = DETAINED_MEXICO
-                ag.leg[i] = NO_LEG
-                ag.group[i] = NO_GROUP
-                ag.since[i] = d
-                ag.timer[i] = R.exp_days(detention_days, R.uniform(key, R.S_MXTIMER, ag.uid[i]))
-                row[o[T.mexico_detentions]] += 1
-                row[o[T.mexico_detentions_nat] + ag.nat[i]] += 1
-        elif st == DETAINED_MEXICO:
-            ag.timer[i] -= 1
-            if ag.timer[i] > 0:
-                continue
-            nat = ag.nat[i]
-            u = R.uniform(key, R.S_MXOUT, ag.uid[i])
-            if u < lv.mexico_detention_deport[d, nat]:
-                row[o[T.mexico_deportations]] += 1
-                row[o[T.bad] + nat] += 1
-                home(ag, i, d)
-            elif R.uniform(key, R.S_MXSOUTH, ag.uid[i]) < lv.return_south[d]:
-                row[o[T.moved_south]] += 1
-                ag.status[i] = IN_TRANSIT
-                ag.place[i] = net.south_place
-                ag.timer[i] = R.exp_days(net.place_dwell[net.south_place], R.uniform(key, R.S_DWELL, ag.uid[i]))
-                ag.since[i] = d
-            else:
-                ag.status[i] = IN_TRANSIT
-                ag.timer[i] = 0
-                ag.since[i] = d
+        row = tal[c]
+        for j in range(lo, hi):
+            i = active[j]
+            st = ag.status[i]
+            if st == IN_TRANSIT and (ag.flags[i] & F_INSPECT):
+                ag.flags[i] &= ~F_INSPECT
+                e = ag.leg[i]
+                p = detection_chance(net, lv, d, e)
+                g = ag.group[i]
+                if g > NO_GROUP:
+                    p *= 1.0 - leak * min(1.0, group_size[g] / full_size)
+                if R.uniform(key, R.S_INSPECT, ag.uid[i]) < p:
+                    ag.status[i] = DETAINED_MEXICO
+                    ag.leg[i] = NO_LEG
+                    ag.group[i] = NO_GROUP
+                    ag.since[i] = d
+                    ag.timer[i] = R.exp_days(detention_days, R.uniform(key, R.S_MXTIMER, ag.uid[i]))
+                    row[o[T.mexico_detentions]] += 1
+                    row[o[T.mexico_detentions_nat] + ag.nat[i]] += 1
+            elif st == DETAINED_MEXICO:
+                ag.timer[i] -= 1
+                if ag.timer[i] > 0:
+                    continue
+                nat = ag.nat[i]
+                u = R.uniform(key, R.S_MXOUT, ag.uid[i])
+                if u < lv.mexico_detention_deport[d, nat]:
+                    row[o[T.mexico_deportations]] += 1
+                    row[o[T.bad] + nat] += 1
+                    home(ag, i, d)
+                elif R.uniform(key, R.S_MXSOUTH, ag.uid[i]) < lv.return_south[d]:
+                    row[o[T.moved_south]] += 1
+                    ag.status[i] = IN_TRANSIT
+                    ag.place[i] = net.south_place
+                    ag.timer[i] = R.exp_days(net.place_dwell[net.south_place], R.uniform(key, R.S_DWELL, ag.uid[i]))
+                    ag.since[i] = d
+                else:
+                    ag.status[i] = IN_TRANSIT
+                    ag.timer[i] = 0
+                    ag.since[i] = d
 
 
 class Inspections:
@@ -97,7 +93,7 @@ class Inspections:
 
     def step(self, day) -> None:
         run, beh = self.run, self.run.scenario.behaviour
-        inspections(day.agents, day.in_transit, run.net, run.timelines, day.d, day.key, self.group_people,
+        over_chunks(inspections, day.agents, day.in_transit, run.net, run.timelines, day.d, day.key, self.group_people,
                     beh.caravan_leakage, beh.caravan_full_size, beh.mexico_detention_days, day.tal,
                     run.offsets[self.name])
 

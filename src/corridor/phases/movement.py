@@ -6,14 +6,14 @@ news makes some stop where they stand."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .. import rng as R
 from ..codes import (COUNT_DARIEN, COUNTS_AS, F_INSPECT, FOOT, GAVE_UP, GUATEMALA_BORDER, IN_TRANSIT, N_VARIANTS, NO_GROUP,
                      NO_LEG, NOT_COUNTED, REGROUPING, V_CARAVAN, V_INSPECTED, V_NEEDS_VISA, WAITING_BORDER)
 from ..metrics import Metric
 from ..tally import Block, slots
-from .common import N_CHUNKS, SHARED, chunk, draw_target, group_key, home, origin_of, to_sink
+from .common import SHARED, chunk, draw_target, group_key, home, origin_of, over_chunks, to_sink
 from .inspections import detection_chance
 
 BLOCKS = (
@@ -28,95 +28,91 @@ T = slots(SHARED + BLOCKS)
 TEMPERATURE_DAYS = 3.0      # the logit's scale: utilities are in days of travel
 
 
-@njit(parallel=True, cache=True)
-def movement(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_nat, tal, o):
+@njit(nogil=True, cache=True)
+def movement(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_nat, tal, o, c0, c1):
     """Travel along legs, dwell at places, choose the next leg toward the target border city
     (from today's `route_table`). Caravan members draw with the group's key, so they stay together.
     Before each choice of leg, bad news from the border (`quit_nat`, a daily chance per nationality)
     can end the journey where the person stands."""
-    n = active.shape[0]
-    for c in prange(N_CHUNKS):
-        lo, hi = chunk(n, c)
-        movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_nat, tal[c], o, lo, hi)
-
-
-@njit(cache=True)
-def movement_chunk(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_nat, row, o, lo, hi):
     n_nat = net.nat_transit_mexico.shape[0]
-    for j in range(lo, hi):
-        i = active[j]
-        st = ag.status[i]
-        if st == REGROUPING:
-            ag.timer[i] -= 1
-            if ag.timer[i] <= 0:
-                nat = ag.nat[i]
-                ag.status[i] = IN_TRANSIT
-                ag.place[i] = origin_of(net, nat, R.uniform(key, R.S_ORIGIN, ag.uid[i]))
+    n = active.shape[0]
+    for c in range(c0, c1):
+        lo, hi = chunk(n, c)
+        row = tal[c]
+        for j in range(lo, hi):
+            i = active[j]
+            st = ag.status[i]
+            if st == REGROUPING:
+                ag.timer[i] -= 1
+                if ag.timer[i] <= 0:
+                    nat = ag.nat[i]
+                    ag.status[i] = IN_TRANSIT
+                    ag.place[i] = origin_of(net, nat, R.uniform(key, R.S_ORIGIN, ag.uid[i]))
+                    ag.leg[i] = NO_LEG
+                    ag.timer[i] = 0
+                    ag.target[i] = draw_target(lv.target_cum[d], nat, R.uniform(key, R.S_TARGET, ag.uid[i]))
+                    ag.since[i] = d
+                continue
+            if st != IN_TRANSIT:
+                continue
+            g = ag.group[i]
+            if g > NO_GROUP and R.uniform(key, R.S_COHESION, ag.uid[i]) >= cohesion[g]:
+                ag.group[i] = NO_GROUP
+                g = NO_GROUP
+            if ag.flags[i] & F_INSPECT:
+                ag.flags[i] &= ~F_INSPECT
+            if ag.leg[i] >= 0:                       # on a leg
+                ag.timer[i] -= 1
+                if ag.timer[i] > 0:
+                    continue
+                e = ag.leg[i]
+                p = net.leg_to[e]
+                ag.place[i] = p
                 ag.leg[i] = NO_LEG
-                ag.timer[i] = 0
-                ag.target[i] = draw_target(lv.target_cum[d], nat, R.uniform(key, R.S_TARGET, ag.uid[i]))
-                ag.since[i] = d
-            continue
-        if st != IN_TRANSIT:
-            continue
-        g = ag.group[i]
-        if g > NO_GROUP and R.uniform(key, R.S_COHESION, ag.uid[i]) >= cohesion[g]:
-            ag.group[i] = NO_GROUP
-            g = NO_GROUP
-        if ag.flags[i] & F_INSPECT:
-            ag.flags[i] &= ~F_INSPECT
-        if ag.leg[i] >= 0:                       # on a leg
-            ag.timer[i] -= 1
-            if ag.timer[i] > 0:
-                continue
-            e = ag.leg[i]
-            p = net.leg_to[e]
-            ag.place[i] = p
-            ag.leg[i] = NO_LEG
-            if net.leg_counts[e] == COUNT_DARIEN and R.uniform(key, R.S_PANAMA, ag.uid[i]) < lv.darien_return[d]:
-                row[o[T.panama_returns]] += 1    # Panama flies them home
-                home(ag, i, d)
-                continue
-            if p == net.target_place[ag.target[i]]:
+                if net.leg_counts[e] == COUNT_DARIEN and R.uniform(key, R.S_PANAMA, ag.uid[i]) < lv.darien_return[d]:
+                    row[o[T.panama_returns]] += 1    # Panama flies them home
+                    home(ag, i, d)
+                    continue
+                if p == net.target_place[ag.target[i]]:
+                    ag.status[i] = WAITING_BORDER
+                    ag.since[i] = d
+                    ag.flags[i] = 0
+                    continue
+                rk = group_key(g) if g > NO_GROUP else ag.uid[i]
+                ag.timer[i] = R.exp_days(net.place_dwell[p], R.uniform(key, R.S_DWELL, rk)) if net.place_dwell[p] > 0 else 0
+                if ag.timer[i] > 0:
+                    continue
+            elif ag.timer[i] > 0:                    # dwelling at a place
+                ag.timer[i] -= 1
+                if ag.timer[i] > 0:
+                    continue
+            u_here = ag.place[i]
+            t = ag.target[i]
+            if u_here == net.target_place[t]:
                 ag.status[i] = WAITING_BORDER
                 ag.since[i] = d
                 ag.flags[i] = 0
                 continue
-            rk = group_key(g) if g > NO_GROUP else ag.uid[i]
-            ag.timer[i] = R.exp_days(net.place_dwell[p], R.uniform(key, R.S_DWELL, rk)) if net.place_dwell[p] > 0 else 0
-            if ag.timer[i] > 0:
+            if quit_nat[ag.nat[i]] > 0 and R.uniform(key, R.S_QUIT, ag.uid[i]) < quit_nat[ag.nat[i]]:
+                to_sink(ag, i, GAVE_UP, d, row, o)   # stays in a transit country or turns back
+                row[o[T.gave_up_en_route]] += 1
                 continue
-        elif ag.timer[i] > 0:                    # dwelling at a place
-            ag.timer[i] -= 1
-            if ag.timer[i] > 0:
-                continue
-        u_here = ag.place[i]
-        t = ag.target[i]
-        if u_here == net.target_place[t]:
-            ag.status[i] = WAITING_BORDER
-            ag.since[i] = d
-            ag.flags[i] = 0
-            continue
-        if quit_nat[ag.nat[i]] > 0 and R.uniform(key, R.S_QUIT, ag.uid[i]) < quit_nat[ag.nat[i]]:
-            to_sink(ag, i, GAVE_UP, d, row, o)   # stays in a transit country or turns back
-            row[o[T.gave_up_en_route]] += 1
-            continue
-        ak = group_key(g) if g > NO_GROUP else ag.uid[i]
-        e = choose_leg(net, lv, d, route, ag.nat[i], u_here, t, g > NO_GROUP, R.uniform(key, R.S_ROUTE, ak))
-        if e < 0:
-            continue                             # nowhere open today: wait and try again
-        row[o[T.leg_demand] + e] += 1
-        if R.uniform(key, R.S_ADMIT, ak) >= p_admit[e]:
-            continue                             # no seat today
-        ag.leg[i] = e
-        days = net.leg_days[e] * (0.75 + 0.5 * R.uniform(key, R.S_LEGDAYS, ak))
-        ag.timer[i] = max(1, int(days + 0.5))
-        row[o[T.leg_flow] + e] += 1
-        if net.leg_counts[e] != NOT_COUNTED:
-            row[o[T.counted] + net.leg_counts[e]] += 1
-            row[o[T.counted_nat] + net.leg_counts[e] * n_nat + ag.nat[i]] += 1
-        if net.leg_detection[e] > 0 and net.nat_transit_mexico[ag.nat[i]]:
-            ag.flags[i] |= F_INSPECT
+            ak = group_key(g) if g > NO_GROUP else ag.uid[i]
+            e = choose_leg(net, lv, d, route, ag.nat[i], u_here, t, g > NO_GROUP, R.uniform(key, R.S_ROUTE, ak))
+            if e < 0:
+                continue                             # nowhere open today: wait and try again
+            row[o[T.leg_demand] + e] += 1
+            if R.uniform(key, R.S_ADMIT, ak) >= p_admit[e]:
+                continue                             # no seat today
+            ag.leg[i] = e
+            days = net.leg_days[e] * (0.75 + 0.5 * R.uniform(key, R.S_LEGDAYS, ak))
+            ag.timer[i] = max(1, int(days + 0.5))
+            row[o[T.leg_flow] + e] += 1
+            if net.leg_counts[e] != NOT_COUNTED:
+                row[o[T.counted] + net.leg_counts[e]] += 1
+                row[o[T.counted_nat] + net.leg_counts[e] * n_nat + ag.nat[i]] += 1
+            if net.leg_detection[e] > 0 and net.nat_transit_mexico[ag.nat[i]]:
+                ag.flags[i] |= F_INSPECT
 
 
 @njit(cache=True)
@@ -235,7 +231,7 @@ class Movement:
             variants[v] = ((v & V_NEEDS_VISA) == 0 or needs_visa) and ((v & V_CARAVAN) == 0 or caravans)
         route = route_table(net, lv, d, p_admit, beh.route_time_weight, beh.route_cost_weight, beh.route_risk_weight,
                             variants)
-        movement(day.agents, day.in_transit, net, lv, d, day.key, route, p_admit, self.cohesion, day.quit_nat,
+        over_chunks(movement, day.agents, day.in_transit, net, lv, d, day.key, route, p_admit, self.cohesion, day.quit_nat,
                  day.tal, run.offsets[self.name])
 
     def end_day(self, day) -> None:

@@ -3,41 +3,37 @@ nationality shared by lottery); after the longest detention allowed they are rel
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .. import rng as R
 from ..codes import ICE_DETENTION, RELEASED_US
 from ..tally import Block, slots
-from .common import N_CHUNKS, SHARED, chunk, home, to_sink
+from .common import SHARED, chunk, home, over_chunks, to_sink
 
 BLOCKS: tuple[Block, ...] = ()
 T = slots(SHARED + BLOCKS)
 
 
-@njit(parallel=True, cache=True)
-def removals(ag, active, d, key, p_flight, max_days, tal, o):
+@njit(nogil=True, cache=True)
+def removals(ag, active, d, key, p_flight, max_days, tal, o, c0, c1):
     """ICE detention awaiting a removal flight: seats per nationality by lottery; released after max_days."""
     n = active.shape[0]
-    for c in prange(N_CHUNKS):
+    for c in range(c0, c1):
         lo, hi = chunk(n, c)
-        removals_chunk(ag, active, d, key, p_flight, max_days, tal[c], o, lo, hi)
-
-
-@njit(cache=True)
-def removals_chunk(ag, active, d, key, p_flight, max_days, row, o, lo, hi):
-    for j in range(lo, hi):
-        i = active[j]
-        if ag.status[i] != ICE_DETENTION:
-            continue
-        nat = ag.nat[i]
-        if R.uniform(key, R.S_FLIGHT, ag.uid[i]) < p_flight[nat]:
-            row[o[T.removals]] += 1
-            row[o[T.bad] + nat] += 1
-            home(ag, i, d)
-        elif d - ag.since[i] >= max_days:
-            row[o[T.releases]] += 1
-            row[o[T.good] + nat] += 1
-            to_sink(ag, i, RELEASED_US, d, row, o)
+        row = tal[c]
+        for j in range(lo, hi):
+            i = active[j]
+            if ag.status[i] != ICE_DETENTION:
+                continue
+            nat = ag.nat[i]
+            if R.uniform(key, R.S_FLIGHT, ag.uid[i]) < p_flight[nat]:
+                row[o[T.removals]] += 1
+                row[o[T.bad] + nat] += 1
+                home(ag, i, d)
+            elif d - ag.since[i] >= max_days:
+                row[o[T.releases]] += 1
+                row[o[T.good] + nat] += 1
+                to_sink(ag, i, RELEASED_US, d, row, o)
 
 
 class Removals:
@@ -55,7 +51,7 @@ class Removals:
         queue = self.ice + day.chunk_block("ice_in")
         seats = run.timelines.removal_flights_per_day[day.d] * sc.policies.seats_per_flight / sc.scale
         p_flight = np.minimum(1.0, seats / np.maximum(queue, 1.0))
-        removals(day.agents, day.held_us, day.d, day.key, p_flight, int(sc.behaviour.max_ice_detention_days), day.tal,
+        over_chunks(removals, day.agents, day.held_us, day.d, day.key, p_flight, int(sc.behaviour.max_ice_detention_days), day.tal,
                  run.offsets[self.name])
 
     def end_day(self, day) -> None:
