@@ -147,7 +147,7 @@ def run_corridor(g: dict, n_agents: int, days: int, seed: int = 1) -> dict:
     sim.run()
     loop = time.perf_counter() - t0
     return {"agents": sim.info["agents_created"], "agent_steps": sim.info["agent_days"], "setup_s": setup,
-            "loop_s": loop, "active_last_day": int(len(sim._pop.active))}
+            "loop_s": loop, "active_last_day": int(sim._pop.n)}
 
 
 # --------------------------------------------------------------------------- Flee's side (runs in /tmp/fleevenv)

@@ -93,10 +93,10 @@ def test_broken_books_stop_the_run(monkeypatch):
     """An agent that vanishes from every status must stop the run, not produce numbers."""
     real = retries_phase.retries
 
-    def leaky(ag, active, *a):
-        real(ag, active, *a)
-        if active.shape[0]:
-            ag.status[active[0]] = 99   # no status: gone from the books
+    def leaky(ag, first, last, *a):
+        real(ag, first, last, *a)
+        if last > first:
+            ag.status[first] = 99   # no status: gone from the books
     monkeypatch.setattr(retries_phase, "retries", leaky)
     with pytest.raises(ConservationError):
         Simulation.from_scenario(MINI).run()

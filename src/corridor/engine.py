@@ -33,8 +33,8 @@ from .world import World, compile_world
 
 
 class Day:
-    """Today, as the phases see it: the day's number, date and random key, the agents and their parts of the
-    active list, the per-chunk tally (`tal`) and, once the census has run, its sum (`tally`) and stocks
+    """Today, as the phases see it: the day's number, date and random key, the agents and the row ranges
+    of the store's parts, the per-chunk tally (`tal`) and, once the census has run, its sum (`tally`) and stocks
     (`census`); phases publish what later phases read (`quit_nat`, `p_accept`, ...)."""
 
     def __init__(self, d: int, date, key, tal: np.ndarray, layout: Layout, scale: float):
@@ -102,7 +102,7 @@ class Simulation:
         book = MetricBook(sc, w.n_days, w.first_day, w.dates,
                           [(by_class.get(cls), m) for cls, m in declared_metrics()],
                           extra=levers.recorded_names + rules.metric_names)
-        run.pop = Population(int(phases[0].expected_agents()) + 10_000)
+        run.pop = Population(phases[0].store_rows() + 10_000)
         seconds = {p.name: 0.0 for p in phases} | {"levers": 0.0, "record": 0.0}
         agent_days = 0
         for d in range(w.n_days):
@@ -117,7 +117,7 @@ class Simulation:
                 t = time.perf_counter()
                 p.step(day)
                 seconds[p.name] += time.perf_counter() - t
-            agent_days += day.active.shape[0]
+            agent_days += day.n_active
             t = time.perf_counter()
             for p in phases:
                 p.end_day(day)
@@ -131,7 +131,7 @@ class Simulation:
         self.info = {
             "scenario": sc.name, "scenario_hash": scenario_hash(sc), "seed": sc.seed, "scale": sc.scale,
             "version": __version__, "start": str(sc.start), "end": str(sc.end), "spinup_days": sc.spinup_days,
-            "agents_created": int(pop.n), "agent_days": int(agent_days),
+            "agents_created": int(pop.created), "agent_days": int(agent_days),
             "bytes_per_agent": BYTES_PER_AGENT, "agent_store_bytes": int(pop.nbytes),
             "wall_seconds": round(time.perf_counter() - t0, 3),
             "phase_seconds": {k: round(v, 3) for k, v in seconds.items()},

@@ -1,8 +1,11 @@
-"""The agent store: one person (or `scale` people) per row, as a struct of NumPy arrays.
+"""The agent store: one person (or `scale` people) per row, as a struct of NumPy arrays, live agents only.
 
-Rows are never deleted or reordered: an agent's row index is its identity (and its random-number
-counter). Agents that finish (released, removed, gave up, ...) keep their row but leave the
-`active` index list, so they cost no more work. 27 bytes per agent.
+Each night the census moves the agents still on their way into contiguous rows, partitioned [at the border |
+held in the US | in transit] so each phase passes over the part it acts on, and drops those that finished (released,
+removed, gave up, ...): their number by final status is kept in `retired`, counted from the rows
+themselves, so the books can be audited every day. A day's passes therefore read dense memory, and the
+store holds a few hundred thousand rows instead of everyone ever created. An agent's identity is its
+`uid` (its random-number counter), never its row. 27 bytes per agent.
 """
 from __future__ import annotations
 
@@ -26,17 +29,25 @@ BYTES_PER_AGENT = sum(np.dtype(t).itemsize for _, t in _FIELDS)
 _EMPTY = {"leg": NO_LEG, "crossing": NO_CROSSING, "sector": NO_SECTOR}   # the value of a column nobody set
 
 
+def _columns(capacity: int) -> dict[str, np.ndarray]:
+    cols = {name: np.zeros(capacity, dtype=t) for name, t in _FIELDS}
+    for name, v in _EMPTY.items():
+        cols[name][:] = v
+    return cols
+
+
 class Population:
-    """Preallocated agent columns that grow geometrically between days (never inside a kernel)."""
+    """Two sets of preallocated columns (tonight's compaction copies from one into the other), grown
+    geometrically between days, never inside a kernel."""
 
     def __init__(self, capacity: int):
         capacity = max(int(capacity), 1024)
-        self.cols = {name: np.zeros(capacity, dtype=t) for name, t in _FIELDS}
-        for name, v in _EMPTY.items():
-            self.cols[name][:] = v
-        self.n = 0
-        self.active = np.zeros(0, dtype=np.int64)
-        self.bounds = (0, 0)  # active is [at the border | held in the US | in transit]
+        self.cols = _columns(capacity)
+        self.spare = _columns(capacity)
+        self.n = 0                                  # rows in use: tonight's live agents, then today's new ones
+        self.created = 0                            # agents ever created (the books' total)
+        self.retired = np.zeros(N_STATUS, np.int64)  # agents dropped from the store, by final status
+        self.bounds = (0, 0)  # rows are [at the border | held in the US | in transit]
 
     @property
     def capacity(self) -> int:
@@ -54,14 +65,31 @@ class Population:
                 grown[:] = _EMPTY[name]
             grown[: self.n] = arr[: self.n]
             self.cols[name] = grown
+        self.spare = _columns(new)
+
+    def clear_rows(self, lo: int, hi: int) -> None:
+        """Rows [lo, hi) as a new store holds them (the values of columns nobody set)."""
+        for name, arr in self.cols.items():
+            arr[lo:hi] = _EMPTY.get(name, 0)
 
     def view(self) -> Agents:
         return Agents(*(self.cols[name] for name, _ in _FIELDS))
 
+    def spare_view(self) -> Agents:
+        return Agents(*(self.spare[name] for name, _ in _FIELDS))
+
+    def swap(self, n_live: int, bounds: tuple[int, int]) -> None:
+        """Tonight's compacted rows (written into the spare columns) become the store."""
+        self.cols, self.spare = self.spare, self.cols
+        self.n = n_live
+        self.bounds = bounds
+
     def status_counts(self) -> np.ndarray:
-        """A full census of every agent ever created, by status (the audit of the incremental books)."""
-        return np.bincount(self.cols["status"][: self.n].astype(np.int64), minlength=N_STATUS)
+        """A full count of every agent ever created, by status: the rows in the store and those retired
+        (the audit of the incremental books)."""
+        live = np.bincount(self.cols["status"][: self.n].astype(np.int64), minlength=N_STATUS)
+        return live + self.retired
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.cols.values())
+        return sum(a.nbytes for a in self.cols.values()) + sum(a.nbytes for a in self.spare.values())

@@ -20,19 +20,18 @@ T = slots(SHARED + BLOCKS)
 
 
 @njit(nogil=True, cache=True)
-def border_arrivals(ag, active, lv, d, key, seekers_share, tal, o, c0, c1):
+def border_arrivals(ag, first, last, lv, d, key, seekers_share, tal, o, c0, c1):
     """New arrivals at the border choose: wait for a CBP One appointment, or cross irregularly.
 
     Counted per city before the lottery for slots, so today's newcomers compete with the queue.
     """
     if lv.appointments_per_day[d] <= 0:
         return
-    n = active.shape[0]
+    n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)
         row = tal[c]
-        for j in range(lo, hi):
-            i = active[j]
+        for i in range(first + lo, first + hi):
             if ag.status[i] != WAITING_BORDER or (ag.flags[i] & F_DECIDED):
                 continue
             ag.flags[i] |= F_DECIDED
@@ -42,18 +41,17 @@ def border_arrivals(ag, active, lv, d, key, seekers_share, tal, o, c0, c1):
 
 
 @njit(nogil=True, cache=True)
-def border(ag, active, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, tal, o, c0, c1):
+def border(ag, first, last, net, lv, d, key, p_slot, hazard, patience, port_share, give_up, tal, o, c0, c1):
     """People waiting in Mexican border cities: wait for an appointment, cross irregularly, or give up.
 
     One draw per person per day, split into exclusive outcomes (give up | slot or cross | wait); the
     rescaled remainder of the same draw picks the crossing, so every outcome keeps its odds."""
     appointments_exist = lv.appointments_per_day[d] > 0
-    n = active.shape[0]
+    n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)
         row = tal[c]
-        for j in range(lo, hi):
-            i = active[j]
+        for i in range(first + lo, first + hi):
             if ag.status[i] != WAITING_BORDER:
                 continue
             city = ag.place[i]
@@ -137,10 +135,10 @@ class Border:
         open_ports = (~closed) & self.ports
         np.add.at(slots_, net.crossing_city[open_ports], net.crossing_appt[open_ports] * lv.appointments_per_day[d] / scale)
         o = run.offsets[self.name]
-        over_chunks(border_arrivals, day.agents, day.at_border, lv, d, day.key, beh.appointment_seekers, day.tal, o)
+        over_chunks(border_arrivals, day.agents, *day.at_border, lv, d, day.key, beh.appointment_seekers, day.tal, o)
         new_seekers = day.chunk_block("seekers_in")
         p_slot = np.minimum(1.0, slots_ / np.maximum(self.seekers + new_seekers, 1.0))
-        over_chunks(border, day.agents, day.at_border, net, lv, d, day.key, p_slot, beh.crossing_hazard, beh.appointment_patience_days,
+        over_chunks(border, day.agents, *day.at_border, net, lv, d, day.key, p_slot, beh.crossing_hazard, beh.appointment_patience_days,
                beh.port_presentation_share, beh.give_up_hazard + day.quit_nat, day.tal, o)
 
     def end_day(self, day) -> None:

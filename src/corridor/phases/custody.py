@@ -21,14 +21,13 @@ T = slots(SHARED + BLOCKS)
 
 
 @njit(nogil=True, cache=True)
-def custody(ag, active, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, tal, o, c0, c1):
+def custody(ag, first, last, net, lv, d, key, p_process, p_overflow, p_accept, restricted_factor, min_days, tal, o, c0, c1):
     """Border Patrol custody: processing shared by lottery; above holding capacity some are released unprocessed."""
-    n = active.shape[0]
+    n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)
         row = tal[c]
-        for j in range(lo, hi):
-            i = active[j]
+        for i in range(first + lo, first + hi):
             if ag.status[i] != US_CUSTODY:
                 continue
             s = ag.sector[i]
@@ -75,7 +74,7 @@ class Custody:
         p_process = np.minimum(1.0, capacity / np.maximum(queue, 1.0))
         remaining = in_custody - np.minimum(queue, capacity)
         p_overflow = beh.overflow_release * np.maximum(remaining - holding, 0.0) / np.maximum(remaining, 1.0)
-        over_chunks(custody, day.agents, day.held_us, run.net, lv, d, day.key, p_process, p_overflow, day.p_accept,
+        over_chunks(custody, day.agents, *day.held_us, run.net, lv, d, day.key, p_process, p_overflow, day.p_accept,
                 beh.restricted_release_factor, self.min_days, day.tal, run.offsets[self.name])
         self.capacity, self.holding = capacity, holding
 

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from .. import rng as R
-from ..codes import CARAVAN_COHORT, FIRST_SINK, IN_TRANSIT, NO_GROUP, NO_LEG, PAROLED
+from ..codes import CARAVAN_COHORT, IN_TRANSIT, NO_GROUP, NO_LEG, PAROLED
 from ..metrics import Metric
 from ..tally import Block
 from .common import draw_target, origin_of, person_key
@@ -80,7 +80,7 @@ def caravan(ag, n0, net, size, origin, target, nat_cum, group, target_cum, key, 
 
 class Departures:
     """Reads: development_aid, sanctions_relief (delayed), parole_per_month, the border-city splits; the good
-    and bad outcomes of earlier days (the news). Publishes `day.quit_nat` and the day's active list."""
+    and bad outcomes of earlier days (the news). Publishes `day.quit_nat` and the day's parts of the store."""
     name = "departures"
     BLOCKS = BLOCKS
 
@@ -110,8 +110,14 @@ class Departures:
         self.counts = np.zeros(len(dep), np.int64)
         self.chance = self.ref.copy()
 
+    def store_rows(self) -> int:
+        """The store's first size: about two months of departures and the largest caravan (it holds only
+        the agents on their way, and grows when more are at once)."""
+        sc = self.run.scenario
+        return int(float(np.sum(self.base)) * 60 / sc.scale + max((c.size for c in sc.caravans), default=0) / sc.scale)
+
     def expected_agents(self) -> float:
-        """Agents a run will create, roughly (the store's first size)."""
+        """Agents a run will create, roughly."""
         sc, w = self.run.scenario, self.run.world
         return float(np.sum(self.base)) * w.n_days * 1.3 / sc.scale + sum(c.size for c in sc.caravans) / sc.scale
 
@@ -137,7 +143,9 @@ class Departures:
         pop = run.pop
         n_old = pop.n
         today = self.caravan_day.get(d, [])
-        pop.reserve(int(counts.sum() + parole_n.sum()) + sum(math.ceil(cv.size / scale) for _, cv in today))
+        n_make = int(counts.sum() + parole_n.sum()) + sum(math.ceil(cv.size / scale) for _, cv in today)
+        pop.reserve(n_make)
+        pop.clear_rows(n_old, n_old + n_make)        # rows a compaction left behind look like new ones
         ag = pop.view()
         target_cum = lv.target_cum[d]                # today's split of each nationality over border cities
         n_new = departures(ag, pop.n, run.net, counts, parole_n, target_cum, key, d)
@@ -150,12 +158,14 @@ class Departures:
             n_new = caravan(ag, n_new, run.net, int(math.ceil(cv.size / scale)), self.place_index[cv.origin],
                             min(tgt, len(w.border_cities) - 1), cum, gi, target_cum, key, d)
         pop.n = n_new
+        pop.created += n_new - n_old
         day.paroled = int(parole_n.sum())
         day.agents = ag
-        # [border | US | transit + today's departers]: each phase gets the part it acts on
-        active = np.concatenate([pop.active, np.arange(n_old, n_new, dtype=np.int64)[ag.status[n_old:n_new] < FIRST_SINK]])
+        # rows [border | US | transit + today's departers]: each phase gets the part it acts on (those
+        # created straight into parole are in the last part too; every phase passes over final statuses)
         b0, b1 = pop.bounds
-        day.active, day.at_border, day.held_us, day.in_transit = active, active[:b0], active[b0:b1], active[b1:]
+        day.active, day.at_border, day.held_us, day.in_transit = (0, n_new), (0, b0), (b0, b1), (b1, n_new)
+        day.n_active = n_new - day.paroled
         self.counts, self.chance = counts, chance
 
     def end_day(self, day) -> None:

@@ -26,14 +26,13 @@ MAX_ATTEMPTS = 127          # ag.attempts is one signed byte
 
 
 @njit(nogil=True, cache=True)
-def encounter(ag, active, net, lv, d, key, p_accept, restricted_factor, tal, o, c0, c1):
+def encounter(ag, first, last, net, lv, d, key, p_accept, restricted_factor, tal, o, c0, c1):
     """Crossing into the US: a got-away, a Border Patrol apprehension (custody), or a port encounter."""
-    n = active.shape[0]
+    n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)
         row = tal[c]
-        for j in range(lo, hi):
-            i = active[j]
+        for i in range(first + lo, first + hi):
             if ag.status[i] != CROSSING:
                 continue
             x = ag.crossing[i]
@@ -89,7 +88,7 @@ class Encounter:
     def step(self, day) -> None:
         run, d, scale = self.run, day.d, self.run.scenario.scale
         day.p_accept = min(1.0, run.timelines.returns_to_mexico_cap[d] / scale / max(self.return_demand, 1.0))
-        over_chunks(encounter, day.agents, day.at_border, run.net, run.timelines, d, day.key, day.p_accept,
+        over_chunks(encounter, day.agents, *day.at_border, run.net, run.timelines, d, day.key, day.p_accept,
                   run.scenario.behaviour.restricted_release_factor, day.tal, run.offsets[self.name])
 
     def end_day(self, day) -> None:

@@ -32,17 +32,16 @@ def detection_chance(net, lv, d, e):
 
 
 @njit(nogil=True, cache=True)
-def inspections(ag, active, net, lv, d, key, group_size, leak, full_size, detention_days, tal, o, c0, c1):
+def inspections(ag, first, last, net, lv, d, key, group_size, leak, full_size, detention_days, tal, o, c0, c1):
     """Checkpoints: detect people starting an inspected leg; end detentions (deport, bus south, release).
 
     Large cohesive groups slip through: detection falls by `leak` * min(1, size / full_size).
     """
-    n = active.shape[0]
+    n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)
         row = tal[c]
-        for j in range(lo, hi):
-            i = active[j]
+        for i in range(first + lo, first + hi):
             st = ag.status[i]
             if st == IN_TRANSIT and (ag.flags[i] & F_INSPECT):
                 ag.flags[i] &= ~F_INSPECT
@@ -93,7 +92,7 @@ class Inspections:
 
     def step(self, day) -> None:
         run, beh = self.run, self.run.scenario.behaviour
-        over_chunks(inspections, day.agents, day.in_transit, run.net, run.timelines, day.d, day.key, self.group_people,
+        over_chunks(inspections, day.agents, *day.in_transit, run.net, run.timelines, day.d, day.key, self.group_people,
                     beh.caravan_leakage, beh.caravan_full_size, beh.mexico_detention_days, day.tal,
                     run.offsets[self.name])
 

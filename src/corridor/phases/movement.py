@@ -29,18 +29,17 @@ TEMPERATURE_DAYS = 3.0      # the logit's scale: utilities are in days of travel
 
 
 @njit(nogil=True, cache=True)
-def movement(ag, active, net, lv, d, key, route, p_admit, cohesion, quit_nat, tal, o, c0, c1):
+def movement(ag, first, last, net, lv, d, key, route, p_admit, cohesion, quit_nat, tal, o, c0, c1):
     """Travel along legs, dwell at places, choose the next leg toward the target border city
     (from today's `route_table`). Caravan members draw with the group's key, so they stay together.
     Before each choice of leg, bad news from the border (`quit_nat`, a daily chance per nationality)
     can end the journey where the person stands."""
     n_nat = net.nat_transit_mexico.shape[0]
-    n = active.shape[0]
+    n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)
         row = tal[c]
-        for j in range(lo, hi):
-            i = active[j]
+        for i in range(first + lo, first + hi):
             st = ag.status[i]
             if st == REGROUPING:
                 ag.timer[i] -= 1
@@ -231,7 +230,7 @@ class Movement:
             variants[v] = ((v & V_NEEDS_VISA) == 0 or needs_visa) and ((v & V_CARAVAN) == 0 or caravans)
         route = route_table(net, lv, d, p_admit, beh.route_time_weight, beh.route_cost_weight, beh.route_risk_weight,
                             variants)
-        over_chunks(movement, day.agents, day.in_transit, net, lv, d, day.key, route, p_admit, self.cohesion, day.quit_nat,
+        over_chunks(movement, day.agents, *day.in_transit, net, lv, d, day.key, route, p_admit, self.cohesion, day.quit_nat,
                  day.tal, run.offsets[self.name])
 
     def end_day(self, day) -> None:

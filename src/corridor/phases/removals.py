@@ -15,14 +15,13 @@ T = slots(SHARED + BLOCKS)
 
 
 @njit(nogil=True, cache=True)
-def removals(ag, active, d, key, p_flight, max_days, tal, o, c0, c1):
+def removals(ag, first, last, d, key, p_flight, max_days, tal, o, c0, c1):
     """ICE detention awaiting a removal flight: seats per nationality by lottery; released after max_days."""
-    n = active.shape[0]
+    n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)
         row = tal[c]
-        for j in range(lo, hi):
-            i = active[j]
+        for i in range(first + lo, first + hi):
             if ag.status[i] != ICE_DETENTION:
                 continue
             nat = ag.nat[i]
@@ -51,7 +50,7 @@ class Removals:
         queue = self.ice + day.chunk_block("ice_in")
         seats = run.timelines.removal_flights_per_day[day.d] * sc.policies.seats_per_flight / sc.scale
         p_flight = np.minimum(1.0, seats / np.maximum(queue, 1.0))
-        over_chunks(removals, day.agents, day.held_us, day.d, day.key, p_flight, int(sc.behaviour.max_ice_detention_days), day.tal,
+        over_chunks(removals, day.agents, *day.held_us, day.d, day.key, p_flight, int(sc.behaviour.max_ice_detention_days), day.tal,
                  run.offsets[self.name])
 
     def end_day(self, day) -> None:

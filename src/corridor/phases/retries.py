@@ -15,15 +15,14 @@ T = slots(SHARED + BLOCKS)
 
 
 @njit(nogil=True, cache=True)
-def retries(ag, active, d, key, retry_expulsion, retry_return, retry_removal, regroup_days, tal, o, c0, c1):
+def retries(ag, first, last, d, key, retry_expulsion, retry_return, retry_removal, regroup_days, tal, o, c0, c1):
     """Those returned to Mexico or sent home today decide whether to try again (timer == DECIDE_RETRY marks
     them): after a Title 42 expulsion at `retry_expulsion`, after any other return at `retry_return`."""
-    n = active.shape[0]
+    n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)
         row = tal[c]
-        for j in range(lo, hi):
-            i = active[j]
+        for i in range(first + lo, first + hi):
             if ag.timer[i] != DECIDE_RETRY:
                 continue
             st = ag.status[i]
@@ -55,7 +54,7 @@ class Retries:
         beh = self.run.scenario.behaviour
         # Title 42 expulsions were quick and carried no penalty, so more of the expelled tried again
         retry_expulsion = beh.retry_after_return if beh.retry_after_expulsion is None else beh.retry_after_expulsion
-        over_chunks(retries, day.agents, day.active, day.d, day.key, retry_expulsion, beh.retry_after_return, beh.retry_after_removal,
+        over_chunks(retries, day.agents, *day.active, day.d, day.key, retry_expulsion, beh.retry_after_return, beh.retry_after_removal,
                 beh.retry_delay_days, day.tal, self.run.offsets[self.name])
 
     def end_day(self, day) -> None:
