@@ -34,7 +34,7 @@ COUNT_DARIEN = COUNTS_AS.index("darien_crossings")
 NOT_COUNTED = -1
 
 # ----------------------------------------------------------------------------- agent statuses
-# Everything from FIRST_SINK on is final: the agent leaves the active list.
+# Everything from FIRST_SINK on is final: the agent leaves the store tonight (counted in its books).
 STATUS_NAMES = (
     "in_transit", "waiting_border", "crossing", "detained_mexico", "us_custody", "ice_detention",
     "regrouping", "released_us", "evaded", "removed", "gave_up", "paroled",
@@ -44,9 +44,6 @@ STATUS_NAMES = (
 FIRST_SINK = RELEASED_US
 N_STATUS = len(STATUS_NAMES)
 N_SINK = N_STATUS - FIRST_SINK
-
-# Parts of the active list: each phase scans only the part it can act on.
-PART_BORDER, PART_US, PART_TRANSIT = range(3)
 
 # ----------------------------------------------------------------------------- agent flag bits
 F_SEEKER = np.uint8(1)     # waits for a CBP One appointment

@@ -1,10 +1,11 @@
 """The agent store: one person (or `scale` people) per row, as a struct of NumPy arrays, live agents only.
 
-Each night the census moves the agents still on their way into contiguous rows, partitioned [at the border |
-held in the US | in transit] so each phase passes over the part it acts on, and drops those that finished (released,
-removed, gave up, ...): their number by final status is kept in `retired`, counted from the rows
-themselves, so the books can be audited every day. A day's passes therefore read dense memory, and the
-store holds a few hundred thousand rows instead of everyone ever created. An agent's identity is its
+Each night the census partitions the rows in place into [at the border | held in the US | in transit |
+finished] and drops the finished (released, removed, gave up, ...), so the agents still on their way are
+rows [0, n); the finished ones' number by final status is kept in `retired`, counted from their rows, so
+the books are audited every day.
+A day's passes therefore read dense memory, and the store holds a few hundred thousand rows instead of
+everyone ever created. An agent's identity is its
 `uid` (its random-number counter), never its row. 27 bytes per agent.
 """
 from __future__ import annotations
@@ -37,17 +38,15 @@ def _columns(capacity: int) -> dict[str, np.ndarray]:
 
 
 class Population:
-    """Two sets of preallocated columns (tonight's compaction copies from one into the other), grown
-    geometrically between days, never inside a kernel."""
+    """Preallocated columns, grown geometrically between days, never inside a kernel."""
 
     def __init__(self, capacity: int):
         capacity = max(int(capacity), 1024)
         self.cols = _columns(capacity)
-        self.spare = _columns(capacity)
-        self.n = 0                                  # rows in use: tonight's live agents, then today's new ones
+        self.n = 0                                  # rows in use: last night's live agents, then today's new ones
         self.created = 0                            # agents ever created (the books' total)
         self.retired = np.zeros(N_STATUS, np.int64)  # agents dropped from the store, by final status
-        self.bounds = (0, 0)  # rows are [at the border | held in the US | in transit]
+        self.bounds = (0, 0)                        # rows [0, n) are [at the border | held in the US | in transit]
 
     @property
     def capacity(self) -> int:
@@ -65,7 +64,6 @@ class Population:
                 grown[:] = _EMPTY[name]
             grown[: self.n] = arr[: self.n]
             self.cols[name] = grown
-        self.spare = _columns(new)
 
     def clear_rows(self, lo: int, hi: int) -> None:
         """Rows [lo, hi) as a new store holds them (the values of columns nobody set)."""
@@ -75,15 +73,6 @@ class Population:
     def view(self) -> Agents:
         return Agents(*(self.cols[name] for name, _ in _FIELDS))
 
-    def spare_view(self) -> Agents:
-        return Agents(*(self.spare[name] for name, _ in _FIELDS))
-
-    def swap(self, n_live: int, bounds: tuple[int, int]) -> None:
-        """Tonight's compacted rows (written into the spare columns) become the store."""
-        self.cols, self.spare = self.spare, self.cols
-        self.n = n_live
-        self.bounds = bounds
-
     def status_counts(self) -> np.ndarray:
         """A full count of every agent ever created, by status: the rows in the store and those retired
         (the audit of the incremental books)."""
@@ -92,4 +81,4 @@ class Population:
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.cols.values()) + sum(a.nbytes for a in self.spare.values())
+        return sum(a.nbytes for a in self.cols.values())

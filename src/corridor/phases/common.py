@@ -4,15 +4,15 @@ Every kernel has the same shape: a serial loop over a range of a fixed number of
 results do not depend on the thread count), each chunk counting into its own tally row::
 
     @njit(nogil=True, cache=True)
-    def movement(ag, active, ..., tal, o, c0, c1):
-        n = active.shape[0]
+    def movement(ag, first, last, ..., tal, o, c0, c1):
+        n = last - first
         for c in range(c0, c1):
             lo, hi = chunk(n, c)
             row = tal[c]
-            for j in range(lo, hi):
+            for i in range(first + lo, first + hi):
                 ...
 
-    over_chunks(movement, ag, active, ..., tal, o)
+    over_chunks(movement, ag, *day.rows, ..., tal, o)
 
 `over_chunks` splits the chunks between Python threads; the kernels release the GIL, so the threads run
 at once. This replaces numba's `prange` drivers, which took ~8 s each to compile (most of a cold start)
@@ -67,7 +67,7 @@ def over_chunks(kernel, *args) -> None:
 
 @njit(inline="always", cache=True)
 def chunk(n, c):
-    """Bounds [lo, hi) of chunk c of n active agents."""
+    """Bounds [lo, hi) of chunk c of n rows."""
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     lo = c * size
     return lo, min(n, lo + size)
@@ -75,7 +75,7 @@ def chunk(n, c):
 
 @njit(inline="always", cache=True)
 def to_sink(ag, i, status, day, row, o):
-    """A final status: counted in today's books, the agent leaves the active list tonight."""
+    """A final status: counted in today's books, the agent leaves the store tonight."""
     ag.status[i] = status
     ag.since[i] = day
     ag.leg[i] = NO_LEG

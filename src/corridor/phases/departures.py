@@ -161,10 +161,10 @@ class Departures:
         pop.created += n_new - n_old
         day.paroled = int(parole_n.sum())
         day.agents = ag
-        # rows [border | US | transit + today's departers]: each phase gets the part it acts on (those
-        # created straight into parole are in the last part too; every phase passes over final statuses)
+        # the parts as they stand this morning, [border | US | transit + today's departers]: each phase
+        # passes over the part it acts on (and skips final statuses, such as those created into parole)
         b0, b1 = pop.bounds
-        day.active, day.at_border, day.held_us, day.in_transit = (0, n_new), (0, b0), (b0, b1), (b1, n_new)
+        day.rows, day.at_border, day.held_us, day.in_transit = (0, n_new), (0, b0), (b0, b1), (b1, n_new)
         day.n_active = n_new - day.paroled
         self.counts, self.chance = counts, chance
 

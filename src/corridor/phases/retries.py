@@ -54,7 +54,7 @@ class Retries:
         beh = self.run.scenario.behaviour
         # Title 42 expulsions were quick and carried no penalty, so more of the expelled tried again
         retry_expulsion = beh.retry_after_return if beh.retry_after_expulsion is None else beh.retry_after_expulsion
-        over_chunks(retries, day.agents, *day.active, day.d, day.key, retry_expulsion, beh.retry_after_return, beh.retry_after_removal,
+        over_chunks(retries, day.agents, *day.rows, day.d, day.key, retry_expulsion, beh.retry_after_return, beh.retry_after_removal,
                 beh.retry_delay_days, day.tal, self.run.offsets[self.name])
 
     def end_day(self, day) -> None:
