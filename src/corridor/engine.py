@@ -11,6 +11,7 @@ the time each takes is written to run.json (`phase_seconds`).
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Callable
@@ -20,13 +21,16 @@ import pandas as pd
 
 from . import __version__
 from . import rng as R
-from .metrics import MetricBook
+from .errors import InputError
+from .fingerprint import engine_fingerprint
+from .metrics import RULE_PREFIX, MetricBook
 from .phases import PHASES, SHARED, all_blocks, declared_metrics
 from .phases.common import N_CHUNKS
 from .population import BYTES_PER_AGENT, Population
 from .results import summarise, write_run
 from .rules import RuleBook
 from .scenario import Scenario, load, scenario_hash
+from .state import RunState, prefix_key, restore_rules, rule_state
 from .tally import Layout, domain_sizes
 from .timelines import LeverBook
 from .world import World, compile_world
@@ -91,10 +95,18 @@ class Simulation:
         return cls(load(name_or_path, overrides), seed=seed, scale=scale)
 
     # ------------------------------------------------------------------ the run
-    def run(self, progress: Callable[[int, int], None] | None = None) -> "Simulation":
+    def run(self, progress: Callable[[int, int], None] | None = None, *, save_at: dt.date | None = None,
+            branch_from: RunState | None = None) -> "Simulation":
+        """Run every day; or, from `branch_from` (a `RunState` of this scenario's past), the days after it.
+        save_at: a date of the run; its eve's state is kept in `self.state` (to branch from that date)."""
         t0 = time.perf_counter()
         sc, w = self.scenario, self.world
         levers = LeverBook(sc, w.dates, w.levers.target_cum)   # this run's own copy: rules rewrite it
+        save_day = self._day_before(save_at) if save_at is not None else None
+        if branch_from is not None:
+            branch_from.check(prefix=prefix_key(sc, w.dates, levers.timelines, branch_from.day + 1), seed=sc.seed,
+                              scale=sc.scale, day=branch_from.day)
+        prefix = prefix_key(sc, w.dates, levers.timelines, save_day + 1) if save_day is not None else None
         run = Run(sc, w, levers)
         phases = [ph(run) for ph in PHASES]
         by_class = {type(p): p for p in phases}
@@ -104,8 +116,11 @@ class Simulation:
                           extra=levers.recorded_names + rules.metric_names)
         run.pop = Population(phases[0].store_rows() + 10_000)
         seconds = {p.name: 0.0 for p in phases} | {"levers": 0.0, "record": 0.0}
-        agent_days = 0
-        for d in range(w.n_days):
+        agent_days, first = 0, 0
+        if branch_from is not None:
+            first, agent_days = self._restore(branch_from, run, phases, rules, book, levers)
+        self.state = None
+        for d in range(first, w.n_days):
             t = time.perf_counter()
             rules.apply(d, book)                         # conditional levers may rewrite today's row
             book.set_extra(d, 0, levers.recorded(d))
@@ -123,6 +138,8 @@ class Simulation:
                 p.end_day(day)
             book.record(d, day)
             seconds["record"] += time.perf_counter() - t
+            if d == save_day:
+                self.state = self._capture(d, prefix, run, phases, rules, book, agent_days)
             if progress is not None:
                 progress(d + 1, w.n_days)
 
@@ -137,8 +154,57 @@ class Simulation:
             "phase_seconds": {k: round(v, 3) for k, v in seconds.items()},
             "rule_switches": rules.log,
         }
+        if branch_from is not None:
+            self.info["branched_from"] = {"date": str(w.dates[branch_from.day + 1]), "state_bytes": branch_from.nbytes}
         self._pop = pop
         return self
+
+    # ------------------------------------------------------------------ branching
+    def _day_before(self, date) -> int:
+        """The index of the eve of `date`, which must be a day of the run after its first."""
+        dates = self.world.dates
+        if date not in dates or date == dates[0]:
+            raise InputError(f"branch date {date}: not a day of the run after its first ({dates[1]} .. {dates[-1]})")
+        return dates.index(date) - 1
+
+    def _capture(self, d, prefix, run, phases, rules, book, agent_days) -> RunState:
+        pop = run.pop
+        return RunState(
+            day=d, date=str(self.world.dates[d]), prefix=prefix, seed=self.scenario.seed, scale=self.scenario.scale,
+            fingerprint=engine_fingerprint(),
+            agents={k: v[: pop.n].copy() for k, v in pop.cols.items()},
+            books={"created": np.int64(pop.created), "retired": pop.retired.copy(), "bounds": np.array(pop.bounds),
+                   "metrics": book.full[: d + 1].copy(), "metric_names": np.array(book.names),
+                   "agent_days": np.int64(agent_days)},
+            phases={p.name: {a: np.array(getattr(p, a), copy=True) for a in p.STATE} for p in phases},
+            rules=rule_state(rules))
+
+    @staticmethod
+    def _restore(state: RunState, run, phases, rules, book, levers) -> tuple[int, int]:
+        """This run's objects as they stood at the end of `state.day`; returns the next day and the agent-days so far."""
+        n = len(state.agents["uid"])
+        pop = run.pop
+        pop.reserve(n)
+        for k, v in state.agents.items():
+            pop.cols[k][:n] = v
+        pop.n, pop.created = n, int(state.books["created"])
+        pop.retired = state.books["retired"].astype(np.int64)
+        pop.bounds = tuple(int(x) for x in state.books["bounds"])
+        for p in phases:
+            for a in p.STATE:
+                setattr(p, a, state.phases[p.name][a].copy())
+        restore_rules(rules, state.rules)
+        first = state.day + 1
+        if rules.rules and any(st.on for st in rules.state):
+            levers.rewrite(first, rules.touched, [s for st, ss in zip(rules.state, rules.settings) if st.on for s in ss])
+        saved = {str(n): k for k, n in enumerate(state.books["metric_names"])}
+        later = {RULE_PREFIX + r.name for r in rules.rules if r.active_from is not None and r.active_from > run.world.dates[state.day]}
+        missing = [n for n in book.names if n not in saved and n not in later]
+        if missing:
+            raise InputError(f"state of {state.date}: cannot branch: it lacks the metrics {', '.join(missing[:5])}")
+        cols = [book.index[n] for n in saved if n in book.index]
+        book.full[:first, cols] = state.books["metrics"][:, [saved[n] for n in saved if n in book.index]]
+        return first, int(state.books["agent_days"])
 
     # ------------------------------------------------------------------ results
     def to_df(self) -> pd.DataFrame:

@@ -120,6 +120,7 @@ class Border:
     """Reads: appointments_per_day, crossings_closed; yesterday's queue of appointment seekers; `day.quit_nat`."""
     name = "border"
     BLOCKS = BLOCKS
+    STATE = ("seekers",)   # what changes day to day: saved to branch from
 
     def __init__(self, run):
         self.run = run

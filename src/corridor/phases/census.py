@@ -135,6 +135,7 @@ class Census:
     """Reads: the agents. Keeps the books of final statuses; stops the run if anyone is missing from them."""
     name = "census"
     BLOCKS = BLOCKS
+    STATE = ("sinks",)   # what changes day to day: saved to branch from
 
     def __init__(self, run):
         self.run = run

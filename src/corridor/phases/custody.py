@@ -50,6 +50,7 @@ class Custody:
     outcome levers; yesterday's custody by sector and those ready for processing; `day.p_accept`."""
     name = "custody"
     BLOCKS = BLOCKS
+    STATE = ("custody", "ready", "capacity", "holding")   # what changes day to day: saved to branch from
 
     def __init__(self, run):
         self.run = run

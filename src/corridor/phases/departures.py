@@ -83,6 +83,7 @@ class Departures:
     and bad outcomes of earlier days (the news). Publishes `day.quit_nat` and the day's parts of the store."""
     name = "departures"
     BLOCKS = BLOCKS
+    STATE = ("good_ema", "total_ema", "good_slow", "total_slow", "counts", "chance")   # what changes day to day: saved to branch from
 
     def __init__(self, run):
         sc, self.run = run.scenario, run

@@ -80,6 +80,7 @@ class Encounter:
     lottery among yesterday's claimants). Publishes `day.p_accept` for custody."""
     name = "encounter"
     BLOCKS = BLOCKS
+    STATE = ("return_demand",)   # what changes day to day: saved to branch from
 
     def __init__(self, run):
         self.run = run

@@ -85,6 +85,7 @@ class Inspections:
     yesterday's caravan sizes."""
     name = "inspections"
     BLOCKS = BLOCKS
+    STATE = ("group_people",)   # what changes day to day: saved to branch from
 
     def __init__(self, run):
         self.run = run

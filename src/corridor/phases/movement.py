@@ -205,6 +205,7 @@ class Movement:
     seats and caravan sizes; `day.quit_nat`."""
     name = "movement"
     BLOCKS = BLOCKS
+    STATE = ("demand", "groups")   # what changes day to day: saved to branch from
 
     def __init__(self, run):
         self.run = run

@@ -39,6 +39,7 @@ class Removals:
     """Reads: removal_flights_per_day, seats_per_flight; yesterday's ICE queue by nationality."""
     name = "removals"
     BLOCKS = BLOCKS
+    STATE = ("ice",)   # what changes day to day: saved to branch from
     METRICS = ()
 
     def __init__(self, run):

@@ -45,6 +45,7 @@ class Retries:
     """Reads: behaviour.retry_after_* and retry_delay_days."""
     name = "retries"
     BLOCKS = BLOCKS
+    STATE = ()   # what changes day to day: saved to branch from
     METRICS = ()
 
     def __init__(self, run):
