@@ -115,6 +115,8 @@ def compare(
     runs: int = typer.Option(1, "--runs", "-n", help="with N > 1, also an ensemble of N seeds per scenario: bands in the report"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="local worker processes for --runs"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask scheduler address for --runs"),
+    branch: Optional[str] = typer.Option(None, "--branch", help="YYYY-MM-DD from which the scenarios differ: "
+                                         "the others start from the first's saved state of its eve"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Run scenarios with the same seed (common random numbers) and write DIR/report.html comparing them.
@@ -122,14 +124,18 @@ def compare(
     Each run goes to DIR/<scenario>/ (metrics.parquet, run.json); the report differences every scenario
     from `status-quo` when it is among them (else from the first). With --runs N each scenario also gets
     an ensemble of N seeds (DIR/<scenario>/ensemble/) whose 5-95 % bands are drawn in the report, so a
-    difference between scenarios can be judged against the noise.
+    difference between scenarios can be judged against the noise. With --branch DATE, states are cached
+    under ~/.cache/corridor/states (or $CORRIDOR_STATE_DIR) and reused by later comparisons.
     """
     from .compare import compare_scenarios
     from .batch.runs import RunsFailed
+    from .state import StateCache
+    when = _date_option("--branch", branch) if branch is not None else None
     try:
         res = compare_scenarios(scenarios, out, seed=seed, scale=scale, runs=runs, overrides=set_, workers=workers,
                                 scheduler=scheduler, progress=None if quiet else _compare_bars,
-                                log=None if quiet else (lambda s: console.print(s, highlight=False)))
+                                log=None if quiet else (lambda s: console.print(s, highlight=False)),
+                                branch=when, state_cache=StateCache() if when is not None else None)
     except RunsFailed as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
@@ -165,6 +171,15 @@ def compare(
 
 def _day(x) -> str:
     return str(x)[:10]
+
+
+def _date_option(option: str, text: str):
+    """A YYYY-MM-DD option, or an InputError naming it."""
+    import datetime as dt
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r}: not a date; give YYYY-MM-DD, e.g. 2023-12-28") from None
 
 
 @contextlib.contextmanager

@@ -160,6 +160,12 @@ class Simulation:
         return self
 
     # ------------------------------------------------------------------ branching
+    def prefix_at(self, date) -> str:
+        """The digest a saved state on the eve of `date` must match to start this run (state.prefix_key)."""
+        w = self.world
+        return prefix_key(self.scenario, w.dates, LeverBook(self.scenario, w.dates, w.levers.target_cum).timelines,
+                          self._day_before(date) + 1)
+
     def _day_before(self, date) -> int:
         """The index of the eve of `date`, which must be a day of the run after its first."""
         dates = self.world.dates

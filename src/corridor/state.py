@@ -148,15 +148,34 @@ class StateCache:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else state_dir()
 
-    def path(self, prefix: str, seed: int, scale: float, date: dt.date | str) -> Path:
-        return self.root / engine_fingerprint() / f"{prefix}-seed{seed}-scale{scale:g}-{date}.npz"
+    def path(self, prefix: str, seed: int, scale: float, eve: dt.date | str) -> Path:
+        """The file of the state at the end of day `eve` (the branch date's eve)."""
+        return self.root / engine_fingerprint() / f"{prefix}-seed{seed}-scale{scale:g}-{eve}.npz"
 
-    def get(self, prefix: str, seed: int, scale: float, date) -> RunState | None:
-        p = self.path(prefix, seed, scale, date)
+    def get(self, prefix: str, seed: int, scale: float, eve) -> RunState | None:
+        p = self.path(prefix, seed, scale, eve)
         return RunState.load(p) if p.exists() else None
 
     def put(self, state: RunState) -> Path:
         return state.save(self.path(state.prefix, state.seed, state.scale, state.date))
+
+
+def run_branched(sim, branch: dt.date, cache: StateCache | None, memory: dict, progress=None) -> str:
+    """Run `sim` from a saved state on the eve of `branch` when one matches (in `memory`, then in `cache`),
+    else in full, keeping its state there for the next. Returns how it ran, in words."""
+    eve = branch - dt.timedelta(days=1)
+    prefix = sim.prefix_at(branch)
+    sc = sim.scenario
+    key = (prefix, sc.seed, float(sc.scale), str(eve))
+    state = memory.get(key) or (cache.get(*key) if cache is not None else None)
+    if state is not None:
+        sim.run(progress=progress, branch_from=state)
+        return f"branched from the {state.describe()}"
+    sim.run(progress=progress, save_at=branch)
+    memory[key] = sim.state
+    if cache is not None:
+        cache.put(sim.state)
+    return f"ran in full, keeping its {sim.state.describe()}"
 
 
 def rule_state(rules) -> dict:
