@@ -26,7 +26,7 @@ from .phases.common import N_CHUNKS
 from .population import BYTES_PER_AGENT, Population
 from .results import summarise, write_run
 from .rules import RuleBook
-from .scenario import Scenario, load, scenario_hash
+from .scenario import Scenario, load, scenario_hash, with_run_settings
 from .tally import Layout, domain_sizes
 from .timelines import LeverBook
 from .world import World, compile_world
@@ -72,13 +72,7 @@ class Simulation:
     """One run of a scenario. `run()` returns the simulation; results via `to_df()` or `save()`."""
 
     def __init__(self, scenario: Scenario, seed: int | None = None, scale: float | None = None):
-        if seed is not None or scale is not None:
-            upd = {}
-            if seed is not None:
-                upd["seed"] = int(seed)
-            if scale is not None:
-                upd["scale"] = float(scale)
-            scenario = Scenario.model_validate({**scenario.model_dump(by_alias=True), **upd})
+        scenario = with_run_settings(scenario, seed, scale)   # checked: InputError naming seed or scale
         self.scenario = scenario
         self.world: World = compile_world(scenario)
         self.metrics: pd.DataFrame | None = None

@@ -369,8 +369,9 @@ def check(sc) -> None:
             if not steps:
                 raise LeverError(where, "a dated series needs at least one step")
             dates = [s.start for s in steps]
-            if any(b < a for a, b in zip(dates, dates[1:])):
-                raise LeverError(where, f"dated steps must be in date order, got {', '.join(str(d) for d in dates)}")
+            if any(b <= a for a, b in zip(dates, dates[1:])):
+                raise LeverError(where, f"dated steps must be in date order, each date once, got "
+                                        f"{', '.join(str(d) for d in dates)}")
             for i, s in enumerate(steps):
                 v = s.weights if lv.kind == "weights" else s.value
                 check_value(lv, v, f"{where}[{i}]", places, cities)
