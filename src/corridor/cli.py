@@ -155,6 +155,30 @@ def run(
 
 @app.command()
 @friendly
+def check(
+    scenario: str = typer.Argument("us-mexico", help="bundled scenario name or path to a YAML file"),
+    seed: Optional[int] = typer.Option(None, help="random seed, 0 <= seed < 2**63"),
+    scale: Optional[float] = typer.Option(None, help="people per agent"),
+    set_: List[str] = typer.Option([], "--set", help="override a field: dotted.path=value (repeatable)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="also check that `corridor run` could write here"),
+    force: bool = typer.Option(False, "--force", help="as `corridor run --force`"),
+):
+    """Check a scenario and run options as `corridor run` does, without running anything."""
+    from .folders import check_out
+    from .scenario import load, with_run_settings
+    from .world import compile_world
+    sc = with_run_settings(load(scenario, set_), seed, scale, names=("--seed", "--scale"))
+    w = compile_world(sc)
+    if out is not None:
+        check_out(out, "run", force)
+    lo, hi = sc.simulated_days()
+    console.print(f"ok: {sc.name}: {lo} .. {hi} ({w.n_days} days, {sc.spinup_days} of spin-up), about "
+                  f"{sc.expected_agents():,.0f} agents expected at scale {sc.scale:g}, seed {sc.seed}", highlight=False,
+                  soft_wrap=True)
+
+
+@app.command()
+@friendly
 def compare(
     scenarios: List[str] = typer.Argument(..., help="bundled scenario names or paths to YAML files"),
     out: Path = typer.Option(Path("runs/compare"), "--out", "-o", help="output directory"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -59,6 +60,25 @@ _YAML_LOADER = _Loader
 
 
 def read_yaml(path: Path) -> dict:
+    """A scenario file's mapping (a fresh copy: callers may change it). Read once per version of the file:
+    variants, `compare` and batches read the file they extend many times."""
+    path = Path(path)
+    try:
+        st = path.stat()
+        stamp = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None
+    if stamp is None:
+        return _read_yaml(path)
+    return copy.deepcopy(_read_yaml_cached(*stamp, path))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_yaml_cached(resolved: str, mtime_ns: int, size: int, path: Path) -> dict:
+    return _read_yaml(path)
+
+
+def _read_yaml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
