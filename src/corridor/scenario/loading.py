@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import operator
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,9 @@ def load_raw(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Path]:
     path = resolve(name_or_path)
     data = read_yaml(path)
     parent = data.pop("extends", None)
+    if parent is not None and (not isinstance(parent, str) or not parent.strip()):
+        raise InputError(f"{path}: field 'extends': bad value {parent!r}; valid: the name of a bundled scenario "
+                         f"({', '.join(bundled_names()[:4])}, ...) or of a .yaml file beside this one, without .yaml")
     if parent is not None:
         if parent in _seen:
             raise InputError(f"{path}: field 'extends': cycle through {parent!r}")
@@ -241,6 +245,10 @@ def format_validation(path: Path | str, err: ValidationError, data: dict) -> str
         return f"{path}: field '{field}': required field is missing{more}"
     if e.get("type") == "extra_forbidden":
         return f"{path}: field '{field}': unknown field; check the spelling (corridor schema lists valid fields){more}"
+    inner = re.match(r"(\w+): (bad value .*)", msg)
+    if inner and isinstance(value, dict):          # a model's own check naming one of its fields
+        field, msg = (f"{field}.{inner[1]}" if field else inner[1]), inner[2]
+        return f"{path}: field '{field}': {msg}{more}"
     if isinstance(value, (dict, list)) or field in ("", "scenario"):
         return f"{path}: {('field ' + repr(field) + ': ') if field else ''}{msg}{more}"
     return f"{path}: field '{field}': bad value {value!r}: {msg}{more}"
