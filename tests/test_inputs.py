@@ -81,6 +81,10 @@ def test_out_that_is_a_file_or_cannot_be_made_is_refused_before_the_run(tmp_path
     refused(["compare", MINI, "--out", tmp_path / "mine"], "not a corridor compare", "--force")
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "years of work"
     refused(["check", MINI, "--out", f], "is a file")
+    for batch in (["ensemble", MINI, "--runs", 2], ["calibrate", MINI, "--trials", 1],
+                  ["sensitivity", MINI, "--params", "behaviour.crossing_hazard=0.1:0.2"]):
+        refused([*batch, "--out", f], "--out", "is a file")
+        refused([*batch, "--out", f / "x"], "--out", "cannot be made")
 
 
 def test_dates_that_do_not_exist(tmp_path, no_run):

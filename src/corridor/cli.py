@@ -379,6 +379,8 @@ def ensemble(
 ):
     """N runs on dask (LocalCluster or --scheduler): runs/run=<k>/part.parquet, quantiles.parquet, report.html."""
     from .batch.ensemble import Ensemble
+    from .folders import check_place
+    check_place(out)
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     ens = Ensemble(scenario, runs=runs, scale=scale, vary=vary, seed=seed, overrides=set_, retries=retries)
@@ -422,6 +424,8 @@ def sensitivity(
 ):
     """Global sensitivity (SALib Morris or Sobol) of outputs to parameters and levers: a ranked table and a chart."""
     from .batch.sensitivity import Sensitivity
+    from .folders import check_place
+    check_place(out)
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     s = Sensitivity(scenario, params=params, levers=levers, samples=samples, method=method, outputs=outputs or None,
@@ -457,6 +461,8 @@ def calibrate(
 ):
     """Fit uncertain parameters to observed data (optuna on dask): best.yaml, fit.json and report.md in --out."""
     from .batch.calibration import calibrate as run_calibration
+    from .folders import check_place
+    check_place(out)
     if workers < 0:
         raise InputError(f"--workers {workers}: must be 0 (in this process) or more")
     log = (lambda s: None) if quiet else (lambda s: err_console.print(s, highlight=False))

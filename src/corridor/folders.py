@@ -94,18 +94,31 @@ def recover(out: Path) -> list[str]:
     return said
 
 
-def check_out(out: str | Path, kind: str, force: bool = False, option: str = "--out") -> Path:
-    """`out` as an absolute path a `kind` folder can be written to; InputError naming the problem otherwise."""
+def check_place(out: str | Path, option: str = "--out") -> Path:
+    """`out` as an absolute path where a folder is or can be made (not a file, below no file); InputError
+    otherwise. What resumable batches (ensemble, sensitivity, calibrate) check before they start."""
     given = str(out)
     out = Path(os.path.abspath(out))
     if out.is_symlink():
         out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{option} {given}: is a file, not a folder; give a folder path (made if missing)")
+    ancestor = out.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"{option} {given}: cannot be made, {ancestor} is a file, not a folder")
+    return out
+
+
+def check_out(out: str | Path, kind: str, force: bool = False, option: str = "--out") -> Path:
+    """`out` as an absolute path a `kind` folder can be swapped into; InputError naming the problem otherwise."""
+    given = str(out)
+    out = check_place(out, option)
     cwd = Path.cwd().resolve()
     if out == Path(out.anchor) or out.resolve() == cwd or out.resolve() in cwd.parents:
         raise InputError(f"{option} {given}: is the current folder or one above it, which cannot be replaced; "
                          f"give a folder below it, e.g. {option} runs/{kind}")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{option} {given}: is a file, not a folder; give a folder path (made if missing)")
     if out.is_dir():
         try:
             entries = sorted(p.name for p in out.iterdir())
@@ -118,11 +131,6 @@ def check_out(out: str | Path, kind: str, force: bool = False, option: str = "--
                 f"(e.g. {entries[0]!r})"
             raise InputError(f"{option} {given}: holds {what}; give an empty or new folder, or add --force to "
                              f"replace it")
-    ancestor = out.parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise InputError(f"{option} {given}: cannot be made, {ancestor} is a file, not a folder")
     return out
 
 
