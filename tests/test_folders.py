@@ -99,7 +99,7 @@ def test_cli_rerun_replaces_every_file_and_the_report_states_the_run(tmp_path, o
     assert CliRunner().invoke(app, ["run", str(MINI), "--out", str(out), "--seed", "4", "-q", *SHORT]).exit_code == 0
     html = (out / "report.html").read_text()
     info = json.loads((out / "run.json").read_text())
-    for piece in (f"scenario mini", f"hash {info['scenario_hash']}", "seed 4", "scale 1.0", f"corridor {info['version']}",
+    for piece in ("scenario mini", f"hash {info['scenario_hash']}", "seed 4", "scale 1.0", f"corridor {info['version']}",
                   f"run {info['date']}"):
         assert piece in html
     r = CliRunner().invoke(app, ["run", str(MINI), "--out", str(out), "--seed", "5", "-q", "--no-report", *SHORT])
