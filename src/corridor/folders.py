@@ -64,8 +64,8 @@ def _pid_alive(pid: int) -> bool:
 
 def _siblings(out: Path, which: str) -> list[tuple[Path, int]]:
     """Hidden siblings `.NAME.<which>-PID-XXXX` of `out`, with the pid that made them."""
-    found = []
-    for p in out.parent.glob(f".{out.name}.{which}-*"):
+    found, prefix = [], f".{out.name}.{which}-"
+    for p in (q for q in out.parent.iterdir() if q.name.startswith(prefix)):
         try:
             found.append((p, int(p.name[len(out.name) + len(which) + 3:].split("-", 1)[0])))
         except ValueError:
