@@ -177,9 +177,10 @@ def test_kill_or_ctrl_c_leaves_the_old_complete_folder(old_run, tmp_path, comman
     assert json.loads((out / "run.json").read_text())["seed"] == 2
 
 
-def test_ensemble_killed_resumes_to_the_uninterrupted_result(tmp_path):
-    """kill -9 of `corridor ensemble` and its dask workers once some runs are finished; the same command again
-    runs only the missing ones and gives the quantiles of an uninterrupted ensemble, to the bit."""
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_ensemble_stopped_resumes_to_the_uninterrupted_result(tmp_path, sig):
+    """kill -9 or Ctrl-C of `corridor ensemble` and its dask workers once some runs are finished; the same
+    command again runs only the missing ones and gives the quantiles of an uninterrupted ensemble, to the bit."""
     from corridor.batch.ensemble import Ensemble, compute_quantiles
     from corridor.batch.runs import run_one
     args = ["ensemble", str(MINI), "--runs", "3", "--workers", "1", "--no-report", "-q", *SHORT]
@@ -189,7 +190,8 @@ def test_ensemble_killed_resumes_to_the_uninterrupted_result(tmp_path):
     want, _ = compute_quantiles([tmp_path / "ref" / "runs" / f"run={k}" / "part.parquet" for k in range(3)])
     out = tmp_path / "ens"
     proc = start([*args, "--out", str(out)], tmp_path)
-    stop_when(proc, lambda: len(list(out.glob("runs/*/_run.json"))) >= 1, signal.SIGKILL)
+    text = stop_when(proc, lambda: len(list(out.glob("runs/*/_run.json"))) >= 1, sig)
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), text
     finished = len(list(out.glob("runs/*/_run.json")))
     assert 1 <= finished <= 3
     r = CliRunner().invoke(app, [a for a in args if a != "-q"] + ["--out", str(out)])

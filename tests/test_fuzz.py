@@ -133,7 +133,7 @@ def overlays(draw) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- valid files
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=50)
 @given(doc=overlays())
 def test_valid_variants_load_and_pass_check(tmp_path, doc):
     assert_loads(write(tmp_path, doc))
@@ -190,7 +190,7 @@ def bad_lever_overlays(draw):
     return doc, r, kind
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=100)
 @given(case=bad_lever_overlays())
 def test_mutated_levers_are_refused_cleanly(tmp_path, case):
     doc, r, kind = case
