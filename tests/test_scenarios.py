@@ -210,7 +210,9 @@ def test_compare_writes_each_run_and_one_report(tmp_path, monkeypatch):
     info = json.loads((out / "conditional-reopen" / "run.json").read_text())
     assert [(s["rule"], s["switch"], s["date"]) for s in info["rule_switches"]] == \
         [("reopen-on-enforcement", "on", "2024-01-11")]
-    assert (out / "report.html").exists() and Path(seen["out_dir"]) == out
+    # written beside --out, then swapped in whole: the staging folder is gone
+    assert (out / "report.html").exists() and Path(seen["out_dir"]).parent == out.parent
+    assert not Path(seen["out_dir"]).exists() and sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]
     assert list(seen["runs"]) == ["status-quo", "conditional-reopen"] and seen["baseline"] == "status-quo"
     assert "rule_active:reopen-on-enforcement" in set(seen["runs"]["conditional-reopen"]["metric"])
     assert seen["notes"]["conditional-reopen"].startswith("The US position") and "nothing changes" in seen["notes"]["status-quo"]

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -24,21 +25,58 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+DEBUG = {"on": False}   # `corridor --debug ...`: tracebacks instead of one line
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", envvar="CORRIDOR_DEBUG",
+                                        help="show the traceback of an error (default: one line)")):
+    """corridor: an agent-based simulator of the migration corridor to the US southwest border."""
+    DEBUG["on"] = debug
+
+
+def _say_error(label: str, e: BaseException) -> None:
+    """One line on stderr, whatever the message holds (newlines, rich markup)."""
+    from rich.markup import escape
+    text = " ".join(str(e).split()) or type(e).__name__
+    err_console.print(f"[bold red]{label}[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
 def friendly(fn):
-    """Turn user errors into one clear line and exit status 2; a broken books check into status 1."""
+    """Turn user errors into one clear line and exit status 2; a broken books check into status 1; an
+    interruption into status 130 saying what was kept; anything else into one line and status 1
+    (`--debug` shows the traceback)."""
+    from .folders import Interrupted
+
     @functools.wraps(fn)
     def wrapper(*a, **kw):
         try:
             return fn(*a, **kw)
+        except (typer.Exit, click.ClickException, click.exceptions.Abort):
+            raise
         except InputError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            if DEBUG["on"]:
+                raise
+            _say_error("error:", e)
             raise typer.Exit(2)
         except ConservationError as e:
-            err_console.print(f"[bold red]conservation check failed:[/] {e}", highlight=False, soft_wrap=True)
+            if DEBUG["on"]:
+                raise
+            _say_error("conservation check failed:", e)
             raise typer.Exit(1)
-        except KeyboardInterrupt:
-            err_console.print("interrupted: nothing half-written was left behind")
+        except Interrupted as e:
+            err_console.print(e.message, highlight=False, soft_wrap=True, markup=False)
             raise typer.Exit(130)
+        except KeyboardInterrupt:
+            err_console.print("interrupted: finished parts are kept; the same command resumes or starts again",
+                              highlight=False)
+            raise typer.Exit(130)
+        except Exception as e:
+            if DEBUG["on"]:
+                raise
+            _say_error("internal error:", RuntimeError(f"{type(e).__name__}: {e} (corridor --debug ... shows "
+                                                       f"the traceback; please report it)"))
+            raise typer.Exit(1)
     return wrapper
 
 
@@ -83,25 +121,60 @@ def _print_summary(sim) -> None:
 def run(
     scenario: str = typer.Argument("us-mexico", help="bundled scenario name or path to a YAML file"),
     out: Path = typer.Option(Path("runs/us-mexico"), "--out", "-o", help="output directory"),
-    seed: Optional[int] = typer.Option(None, help="random seed (default: the scenario's)"),
-    scale: Optional[float] = typer.Option(None, help="people per agent (default: the scenario's, 1)"),
+    seed: Optional[int] = typer.Option(None, help="random seed, 0 <= seed < 2**63 (default: the scenario's)"),
+    scale: Optional[float] = typer.Option(None, help="people per agent: 1 or more, leaving at least one agent "
+                                          "expected (default: the scenario's, 1)"),
     set_: List[str] = typer.Option([], "--set", help="override a field: dotted.path=value (repeatable)"),
     report: bool = typer.Option(True, "--report/--no-report", help="write report.html beside the results"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
+    force: bool = typer.Option(False, "--force", help="replace an --out folder that is not a corridor run"),
 ):
-    """Run a scenario: metrics.parquet, run.json and report.html in --out."""
+    """Run a scenario: metrics.parquet, run.json and report.html in --out, which is replaced whole."""
     from .engine import Simulation
-    sim = Simulation.from_scenario(scenario, seed=seed, scale=scale, overrides=set_)
-    run_with_progress(sim, sim.scenario.name, quiet)
-    out_dir = sim.save(out)
+    from .folders import WholeFolder
+    from .scenario import load, with_run_settings
+    sc = with_run_settings(load(scenario, set_), seed, scale, names=("--seed", "--scale"))
+    sim = Simulation(sc)                      # every input checked, the world compiled: nothing has run yet
+    with WholeFolder(out, "run", force=force, log=lambda s: err_console.print(s, highlight=False)) as folder:
+        run_with_progress(sim, sim.scenario.name, quiet)
+        sim.save(folder.stage)
+        if report:
+            from .analysis.observed import load_observed
+            from .report import WorldTables, write_report
+            write_report(folder.stage, {sim.scenario.name: sim.to_df()}, WorldTables.from_scenario(sim.scenario),
+                         observed=load_observed(), title=f"corridor: {sim.scenario.name}", notes=_notes(sim.scenario),
+                         baseline=sim.scenario.name, runs_info={sim.scenario.name: sim.info})
     if not quiet:
         _print_summary(sim)
-    if report:
-        from .analysis.observed import load_observed
-        from .report import WorldTables, write_report
-        write_report(out_dir, {sim.scenario.name: sim.to_df()}, WorldTables.from_scenario(sim.scenario), observed=load_observed(),
-                     title=f"corridor: {sim.scenario.name}", notes=_notes(sim.scenario), baseline=sim.scenario.name)
-    console.print(f"results in {out_dir}/ (metrics.parquet, run.json{', report.html' if report else ''})")
+    if not sim.info.get("agents_created"):
+        err_console.print(f"warning: the run created no agent (about {sim.scenario.expected_agents():.2g} were "
+                          f"expected at the base departure rates): every metric is zero; a smaller --scale "
+                          f"gives more agents", highlight=False)
+    console.print(f"results in {folder.out}/ (metrics.parquet, run.json{', report.html' if report else ''})")
+
+
+@app.command()
+@friendly
+def check(
+    scenario: str = typer.Argument("us-mexico", help="bundled scenario name or path to a YAML file"),
+    seed: Optional[int] = typer.Option(None, help="random seed, 0 <= seed < 2**63"),
+    scale: Optional[float] = typer.Option(None, help="people per agent"),
+    set_: List[str] = typer.Option([], "--set", help="override a field: dotted.path=value (repeatable)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="also check that `corridor run` could write here"),
+    force: bool = typer.Option(False, "--force", help="as `corridor run --force`"),
+):
+    """Check a scenario and run options as `corridor run` does, without running anything."""
+    from .folders import check_out
+    from .scenario import load, with_run_settings
+    from .world import compile_world
+    sc = with_run_settings(load(scenario, set_), seed, scale, names=("--seed", "--scale"))
+    w = compile_world(sc)
+    if out is not None:
+        check_out(out, "run", force)
+    lo, hi = sc.simulated_days()
+    console.print(f"ok: {sc.name}: {lo} .. {hi} ({w.n_days} days, {sc.spinup_days} of spin-up), about "
+                  f"{sc.expected_agents():,.0f} agents expected at scale {sc.scale:g}, seed {sc.seed}", highlight=False,
+                  soft_wrap=True)
 
 
 @app.command()
@@ -118,6 +191,7 @@ def compare(
     branch: Optional[str] = typer.Option(None, "--branch", help="YYYY-MM-DD from which the scenarios differ: "
                                          "the others start from the first's saved state of its eve"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
+    force: bool = typer.Option(False, "--force", help="replace an --out folder that is not a corridor comparison"),
 ):
     """Run scenarios with the same seed (common random numbers) and write DIR/report.html comparing them.
 
@@ -133,7 +207,7 @@ def compare(
     when = _date_option("--branch", branch) if branch is not None else None
     try:
         res = compare_scenarios(scenarios, out, seed=seed, scale=scale, runs=runs, overrides=set_, workers=workers,
-                                scheduler=scheduler, progress=None if quiet else _compare_bars,
+                                scheduler=scheduler, force=force, progress=None if quiet else _compare_bars,
                                 log=None if quiet else (lambda s: console.print(s, highlight=False)),
                                 branch=when, state_cache=StateCache() if when is not None else None)
     except RunsFailed as e:
@@ -166,7 +240,7 @@ def compare(
                         cells.append(f"{x:,.0f}" if n == baseline else f"{x:+,.0f}")
                 t.add_row(n, *cells)
             console.print(t)
-    console.print(f"report in {out / 'report.html'}; runs in {out}/<scenario>/")
+    console.print(f"report in {res.report}; runs in {res.out}/<scenario>/")
 
 
 def _day(x) -> str:
@@ -320,6 +394,8 @@ def ensemble(
 ):
     """N runs on dask (LocalCluster or --scheduler): runs/run=<k>/part.parquet, quantiles.parquet, report.html."""
     from .batch.ensemble import Ensemble
+    from .folders import check_place
+    check_place(out)
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     ens = Ensemble(scenario, runs=runs, scale=scale, vary=vary, seed=seed, overrides=set_, retries=retries)
@@ -363,6 +439,8 @@ def sensitivity(
 ):
     """Global sensitivity (SALib Morris or Sobol) of outputs to parameters and levers: a ranked table and a chart."""
     from .batch.sensitivity import Sensitivity
+    from .folders import check_place
+    check_place(out)
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     s = Sensitivity(scenario, params=params, levers=levers, samples=samples, method=method, outputs=outputs or None,
@@ -398,6 +476,8 @@ def calibrate(
 ):
     """Fit uncertain parameters to observed data (optuna on dask): best.yaml, fit.json and report.md in --out."""
     from .batch.calibration import calibrate as run_calibration
+    from .folders import check_place
+    check_place(out)
     if workers < 0:
         raise InputError(f"--workers {workers}: must be 0 (in this process) or more")
     log = (lambda s: None) if quiet else (lambda s: err_console.print(s, highlight=False))

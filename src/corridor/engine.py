@@ -29,7 +29,7 @@ from .phases.common import N_CHUNKS
 from .population import BYTES_PER_AGENT, Population
 from .results import summarise, write_run
 from .rules import RuleBook
-from .scenario import Scenario, load, scenario_hash
+from .scenario import Scenario, load, scenario_hash, with_run_settings
 from .state import RunState, prefix_key, restore_rules, rule_state
 from .tally import Layout, domain_sizes
 from .timelines import LeverBook
@@ -76,13 +76,7 @@ class Simulation:
     """One run of a scenario. `run()` returns the simulation; results via `to_df()` or `save()`."""
 
     def __init__(self, scenario: Scenario, seed: int | None = None, scale: float | None = None):
-        if seed is not None or scale is not None:
-            upd = {}
-            if seed is not None:
-                upd["seed"] = int(seed)
-            if scale is not None:
-                upd["scale"] = float(scale)
-            scenario = Scenario.model_validate({**scenario.model_dump(by_alias=True), **upd})
+        scenario = with_run_settings(scenario, seed, scale)   # checked: InputError naming seed or scale
         self.scenario = scenario
         self.world: World = compile_world(scenario)
         self.metrics: pd.DataFrame | None = None
@@ -102,7 +96,7 @@ class Simulation:
         t0 = time.perf_counter()
         sc, w = self.scenario, self.world
         levers = LeverBook(sc, w.dates, w.levers.target_cum)   # this run's own copy: rules rewrite it
-        save_day = self._day_before(save_at) if save_at is not None else None
+        save_day = self.day_before(save_at) if save_at is not None else None
         if branch_from is not None:
             branch_from.check(prefix=prefix_key(sc, w.dates, levers.timelines, branch_from.day + 1), seed=sc.seed,
                               scale=sc.scale, day=branch_from.day)
@@ -164,10 +158,10 @@ class Simulation:
         """The digest a saved state on the eve of `date` must match to start this run (state.prefix_key)."""
         w = self.world
         return prefix_key(self.scenario, w.dates, LeverBook(self.scenario, w.dates, w.levers.target_cum).timelines,
-                          self._day_before(date) + 1)
+                          self.day_before(date) + 1)
 
-    def _day_before(self, date) -> int:
-        """The index of the eve of `date`, which must be a day of the run after its first."""
+    def day_before(self, date) -> int:
+        """The index of the eve of `date`, which must be a day of the run after its first (else InputError)."""
         dates = self.world.dates
         if date not in dates or date == dates[0]:
             raise InputError(f"branch date {date}: not a day of the run after its first ({dates[1]} .. {dates[-1]})")

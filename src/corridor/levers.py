@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .codes import CONTENTION_MODES, MODES, REGIMES, SIDES
 
@@ -35,7 +35,32 @@ NUMERIC_KINDS = ("number", "share", "flag")
 # ----------------------------------------------------------------------------- the value types of a lever
 
 class Strict(BaseModel):
+    """Unknown fields refused; true/false refused where a number is meant (pydantic would read true as 1)."""
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_true_false_numbers(cls, data):
+        if not isinstance(data, dict):
+            return data
+        for name, f in cls.model_fields.items():
+            key = f.alias if f.alias in data else name
+            v = data.get(key)
+            bad = isinstance(v, bool) and _numeric(f.annotation)
+            if not bad and isinstance(v, dict) and getattr(f.annotation, "__origin__", None) is dict:
+                bad = _numeric(f.annotation.__args__[1]) and any(isinstance(x, bool) for x in v.values())
+            if bad:
+                raise ValueError(f"{key}: bad value {v!r}: true/false is not a number; give a number")
+        return data
+
+
+def _numeric(ann) -> bool:
+    """Whether a field's type takes a number (float, int, or a union with one), not a true/false."""
+    if ann in (float, int):
+        return True
+    if getattr(ann, "__origin__", None) is dict:
+        return False
+    return any(_numeric(a) for a in getattr(ann, "__args__", ()) if a is not bool)
 
 
 class Step(Strict):
@@ -369,8 +394,9 @@ def check(sc) -> None:
             if not steps:
                 raise LeverError(where, "a dated series needs at least one step")
             dates = [s.start for s in steps]
-            if any(b < a for a, b in zip(dates, dates[1:])):
-                raise LeverError(where, f"dated steps must be in date order, got {', '.join(str(d) for d in dates)}")
+            if any(b <= a for a, b in zip(dates, dates[1:])):
+                raise LeverError(where, f"dated steps must be in date order, each date once, got "
+                                        f"{', '.join(str(d) for d in dates)}")
             for i, s in enumerate(steps):
                 v = s.weights if lv.kind == "weights" else s.value
                 check_value(lv, v, f"{where}[{i}]", places, cities)

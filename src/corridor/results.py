@@ -2,6 +2,7 @@
 the provenance a run carries (the engine's fingerprint)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -52,8 +53,15 @@ def write_json(path: Path, obj: dict) -> None:
     atomic_write(Path(path), lambda p: p.write_text(json.dumps(obj, indent=2, default=str)))
 
 
+def now() -> str:
+    """The time a result is written, as run.json and the report state it (UTC, to the second)."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
 def write_run(out_dir: str | Path, df: pd.DataFrame, info: dict) -> Path:
-    """metrics.parquet first, run.json last: a directory with run.json holds a complete run."""
+    """metrics.parquet first, run.json last: a directory with run.json holds a complete run. `info` gains the
+    date of the run (`date`) if it has none, so the report made from it states the same one."""
+    info.setdefault("date", now())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.json").unlink(missing_ok=True)

@@ -116,6 +116,13 @@ def load_observed(path: str | Path | None = None) -> pd.DataFrame:
             f"observed file {path}, line {line(i)}, column value: {table.at[i, 'value']!r} is not a number; "
             f"use a plain finite number such as 301981 (no thousands separators)"
         )
+    negative = values < 0
+    if negative.any():
+        i = negative.idxmax()
+        raise InputError(
+            f"observed file {path}, line {line(i)}, column value: {table.at[i, 'value']!r} is negative; observed "
+            f"series are counts of people or events, so a value is 0 or more"
+        )
     dup = table.duplicated(["month", "series"], keep=False)
     if dup.any():
         first = dup.idxmax()

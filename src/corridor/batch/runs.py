@@ -252,13 +252,9 @@ class Batch:
         self.scenario_arg = str(scenario)
         self.overrides = overrides
         self.raw, self.sc = prepare_scenario(scenario, overrides)
-        if seed is not None:
-            if int(seed) < 0:
-                raise InputError(f"--seed {seed}: must be 0 or more")
-        if scale is not None and not (float(scale) >= 1.0):
-            raise InputError(f"--scale {scale}: must be 1 or more (people per agent)")
-        self.base_seed = int(seed) if seed is not None else int(self.sc.seed)
-        self.scale = float(scale) if scale is not None else None
+        from ..scenario import check_scale, check_seed
+        self.base_seed = check_seed(seed, "--seed") if seed is not None else int(self.sc.seed)
+        self.scale = check_scale(self.sc, scale, "--scale") if scale is not None else None
         self.retries = int(retries)
         self.runner = runner
         self._blob = zlib.compress(pickle.dumps(self.raw, protocol=pickle.HIGHEST_PROTOCOL), 6)

@@ -157,16 +157,21 @@ class Sensitivity(Batch):
                                  + (f"did you mean {', '.join(close)}? " if close else "")
                                  + f"valid: {', '.join(plain)}, or METRIC:DETAIL such as sw_encounters:<nationality>")
 
+    @property
+    def _salib_seed(self) -> int:
+        """SALib seeds numpy, which takes seeds below 2**32 (a run's seed may be up to 2**63)."""
+        return self.base_seed % 2 ** 32
+
     def _sample(self) -> np.ndarray:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if self.method == "morris":
                 from SALib.sample import morris
-                X = morris.sample(self.problem, self.samples, num_levels=self.num_levels, seed=self.base_seed)
+                X = morris.sample(self.problem, self.samples, num_levels=self.num_levels, seed=self._salib_seed)
             else:
                 from SALib.sample import sobol
                 X = sobol.sample(self.problem, self.samples, calc_second_order=False, scramble=True,
-                                 seed=self.base_seed)
+                                 seed=self._salib_seed)
         self.notes.extend(str(w.message).strip() for w in caught)
         return X
 
@@ -206,12 +211,12 @@ class Sensitivity(Batch):
                 warnings.simplefilter("always")
                 if self.method == "morris":
                     from SALib.analyze import morris
-                    r = morris.analyze(self.problem, self.X, y, num_levels=self.num_levels, seed=self.base_seed)
+                    r = morris.analyze(self.problem, self.X, y, num_levels=self.num_levels, seed=self._salib_seed)
                     cols = {"mu_star": r["mu_star"], "mu_star_conf": r["mu_star_conf"], "sigma": r["sigma"],
                             "mu": r["mu"]}
                 else:
                     from SALib.analyze import sobol
-                    r = sobol.analyze(self.problem, y, calc_second_order=False, seed=self.base_seed)
+                    r = sobol.analyze(self.problem, y, calc_second_order=False, seed=self._salib_seed)
                     cols = {"ST": r["ST"], "ST_conf": r["ST_conf"], "S1": r["S1"], "S1_conf": r["S1_conf"]}
             if np.ptp(y) == 0:
                 self.notes.append(f"{o.label} is the same in every run: no factor moves it")

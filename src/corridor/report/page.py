@@ -72,7 +72,8 @@ MATPLOTLIB_RC = {"font.size": 9.5, "axes.titlesize": 11, "axes.labelsize": 9.5, 
 def write_report(out_dir: Path, runs: dict[str, pd.DataFrame], world: WorldTables,
                  observed: pd.DataFrame | None = None, title: str = "corridor report",
                  notes: dict[str, str] | None = None, bands: dict[str, pd.DataFrame] | None = None,
-                 baseline: str | None = None, period: tuple[str, str] | None = DEFAULT_PERIOD) -> Path:
+                 baseline: str | None = None, period: tuple[str, str] | None = DEFAULT_PERIOD,
+                 runs_info: dict[str, dict] | None = None) -> Path:
     """Write ``out_dir/report.html`` (self-contained) and ``out_dir/figures/*.png``; return the HTML path.
 
     runs: scenario → tidy (date, metric, value) daily table. world: places, legs, sectors and labels
@@ -80,7 +81,9 @@ def write_report(out_dir: Path, runs: dict[str, pd.DataFrame], world: WorldTable
     paragraph. bands: scenario → (date, metric, q05, q25, q50, q75, q95). baseline: scenario to difference
     against (default: the labels' baseline if it is among the runs, else the first). period: (start, end)
     of the totals table and maps (default: the labels' totals period, else every day the runs share),
-    clipped to the days the runs cover. Also writes ``out_dir/totals.csv`` and ``out_dir/fit.csv``.
+    clipped to the days the runs cover. runs_info: scenario → its run.json (scenario, hash, seed, scale,
+    version, date, agents created), stated beside each scenario so a report says which run it shows.
+    Also writes ``out_dir/totals.csv`` and ``out_dir/fit.csv``.
     """
     import matplotlib
 
@@ -101,16 +104,33 @@ def write_report(out_dir: Path, runs: dict[str, pd.DataFrame], world: WorldTable
     fit = fit_table(runs[data.baseline], observed)
     atomic_write(out_dir / "fit.csv", fit.to_csv(index=False).encode("utf-8"))
 
-    page = page_html(data, figs, skipped, tot, fit, title, notes or {})
+    page = page_html(data, figs, skipped, tot, fit, title, notes or {}, runs_info or {})
     path = out_dir / "report.html"
     atomic_write(path, page.encode("utf-8"))
     return path
 
 
+def provenance(info: dict) -> str:
+    """Which run a report shows, in one line: scenario, its hash, seed, scale, version and date of the run."""
+    if not info:
+        return ""
+    parts = [f"scenario {info.get('scenario', '?')}", f"hash {info.get('scenario_hash', '?')}",
+             f"seed {info.get('seed', '?')}", f"scale {info.get('scale', '?')}",
+             f"corridor {info.get('version', '?')}", f"run {info.get('date', '?')}"]
+    if "agents_created" in info:
+        parts.append(f"{info['agents_created']:,} agents")
+    return " · ".join(str(p) for p in parts)
+
+
 def page_html(data: ReportData, figs: list[ReportFigure], skipped: list[tuple[str, str]], tot: pd.DataFrame,
-              fit: pd.DataFrame, title: str, notes: dict[str, str]) -> str:
+              fit: pd.DataFrame, title: str, notes: dict[str, str], runs_info: dict[str, dict] | None = None) -> str:
     """Assemble the HTML page (escaped text, inline CSS, images as data: URIs)."""
     esc = html.escape
+    runs_info = runs_info or {}
+    for n in data.names:
+        if n in runs_info and runs_info[n].get("agents_created") == 0:
+            data.notes.append(f"Run {n!r} created no agent (its scale leaves too few people per agent): every "
+                              f"metric is zero.")
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
@@ -133,7 +153,9 @@ def page_html(data: ReportData, figs: list[ReportFigure], skipped: list[tuple[st
                 if not d.empty else "no data")
         parts.append(f"<dt><span class='sw' style='background:{data.colours[n]}'></span>{esc(n)}"
                      f"{' (baseline)' if n == data.baseline else ''} <small>· {esc(span)}</small></dt>"
-                     f"<dd>{esc(notes.get(n, 'No description given.'))}</dd>")
+                     f"<dd>{esc(notes.get(n, 'No description given.'))}"
+                     + (f"<br><small class='prov'>{esc(provenance(runs_info[n]))}</small>" if n in runs_info else "")
+                     + "</dd>")
     parts.append("</dl></section>")
     parts.append(f"<section id='fit'><h2>{esc(SECTION_TITLES['fit'])}</h2>{fit_html(fit, data.baseline)}</section>")
 

@@ -5,13 +5,15 @@ A scenario is a YAML file. Every lever is either a constant or a dated series
 declared in `corridor.levers`.
 """
 from ..levers import CitySplit, Series, Step, TextStep
-from .loading import (apply_overrides, bundled_dir, bundled_names, check_rules, deep_merge, format_validation, json_schema,
-                      load, load_raw, read_yaml, resolve, scenario_hash, schema_fields, schema_submodel)
-from .schema import (COMPARISONS, STATISTICS, Behaviour, Caravan, Condition, Crossing, Departures, Inspection, Leg,
-                     Nationality, Place, Policies, Rule, RuleAction, Scenario, Sector)
+from .loading import (apply_overrides, bundled_dir, bundled_names, check_rules, check_scale, check_seed, deep_merge,
+                      format_validation, json_schema, load, load_raw, read_yaml, resolve, scenario_hash, schema_fields,
+                      schema_submodel, with_run_settings)
+from .schema import (COMPARISONS, SEED_LIMIT, STATISTICS, Behaviour, Caravan, Condition, Crossing, Departures, Inspection,
+                     Leg, Nationality, Place, Policies, Rule, RuleAction, Scenario, Sector)
 
 __all__ = [
     "CitySplit", "Series", "Step", "TextStep", "apply_overrides", "bundled_dir", "bundled_names", "check_rules",
+    "check_scale", "check_seed", "with_run_settings", "SEED_LIMIT",
     "deep_merge", "format_validation", "json_schema", "load", "load_raw", "read_yaml", "resolve", "scenario_hash",
     "schema_fields", "schema_submodel", "COMPARISONS", "STATISTICS", "Behaviour", "Caravan", "Condition", "Crossing",
     "Departures", "Inspection", "Leg", "Nationality", "Place", "Policies", "Rule", "RuleAction", "Scenario", "Sector",

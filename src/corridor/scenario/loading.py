@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import hashlib
 import json
+import math
+import operator
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,7 @@ from ..errors import InputError
 from ..levers import LeverError, resolve_setting
 from ..metrics import RULE_PREFIX
 from ..phases import metric_names
-from .schema import Scenario
+from .schema import SEED_LIMIT, Scenario, scale_problem
 
 def bundled_dir() -> Path:
     return Path(str(resources.files("corridor") / "data" / "scenarios"))
@@ -40,21 +44,61 @@ def resolve(name_or_path: str | Path) -> Path:
     raise InputError(f"scenario {str(name_or_path)!r} not found; bundled scenarios: {', '.join(bundled_names())} (or give a path to a .yaml file)")
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on us-mexico.yaml
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~10x faster on us-mexico.yaml
+    """The safe loader, with a date that does not exist (2023-02-30) a YAML error at its line, not a ValueError."""
+
+
+def _timestamp(loader, node):
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as e:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date ({e}); valid: a real date YYYY-MM-DD", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_YAML_LOADER = _Loader
 
 
 def read_yaml(path: Path) -> dict:
+    """A scenario file's mapping (a fresh copy: callers may change it). Read once per version of the file:
+    variants, `compare` and batches read the file they extend many times."""
+    path = Path(path)
+    try:
+        st = path.stat()
+        stamp = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None
+    if stamp is None:
+        return _read_yaml(path)
+    return copy.deepcopy(_read_yaml_cached(*stamp, path))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_yaml_cached(resolved: str, mtime_ns: int, size: int, path: Path) -> dict:
+    return _read_yaml(path)
+
+
+def _read_yaml(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise InputError(f"{path}: cannot read scenario file ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start:e.start + 1].hex()} at position {e.start}); "
+                         f"save the scenario file as UTF-8") from None
+    if "\0" in text:
+        raise InputError(f"{path}: not a text file (it holds NUL characters); a scenario is a UTF-8 YAML file")
     try:
         data = yaml.load(text, Loader=_YAML_LOADER)
+    except RecursionError:
+        raise InputError(f"{path}: YAML nested too deeply to read; a scenario nests a few levels at most") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise InputError(f"{path}:{where}: YAML syntax error: {problem}") from None
+        kind = "bad value" if isinstance(e, yaml.constructor.ConstructorError) else "YAML syntax error"
+        raise InputError(f"{path}:{where}: {kind}: {problem}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: a scenario must be a YAML mapping of fields (name, start, end, places, ...), got {type(data).__name__}")
     return data
@@ -92,6 +136,9 @@ def load_raw(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Path]:
     path = resolve(name_or_path)
     data = read_yaml(path)
     parent = data.pop("extends", None)
+    if parent is not None and (not isinstance(parent, str) or not parent.strip()):
+        raise InputError(f"{path}: field 'extends': bad value {parent!r}; valid: the name of a bundled scenario "
+                         f"({', '.join(bundled_names()[:4])}, ...) or of a .yaml file beside this one, without .yaml")
     if parent is not None:
         if parent in _seen:
             raise InputError(f"{path}: field 'extends': cycle through {parent!r}")
@@ -113,12 +160,19 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: s
     items = overrides.items() if isinstance(overrides, dict) else [_split(o, source) for o in overrides]
     for path, value in items:
         if isinstance(value, str):
-            try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError:
-                pass
+            value = _override_value(path, value, source)
         _set_path(data, path, value, source)
     return data
+
+
+def _override_value(path: str, text: str, source: str) -> Any:
+    """A `--set` value read as YAML (`1.5`, `[{from: 2023-12-28, value: 2}]`); text that is no YAML stays text."""
+    try:
+        return yaml.load(text, Loader=_YAML_LOADER)
+    except yaml.constructor.ConstructorError as e:
+        raise InputError(f"{source} {path}={text}: {e.problem}") from None
+    except (yaml.YAMLError, RecursionError):
+        return text
 
 
 def _split(o: str, source: str) -> tuple[str, str]:
@@ -191,6 +245,10 @@ def format_validation(path: Path | str, err: ValidationError, data: dict) -> str
         return f"{path}: field '{field}': required field is missing{more}"
     if e.get("type") == "extra_forbidden":
         return f"{path}: field '{field}': unknown field; check the spelling (corridor schema lists valid fields){more}"
+    inner = re.match(r"(\w+): (bad value .*)", msg)
+    if inner and isinstance(value, dict):          # a model's own check naming one of its fields
+        field, msg = (f"{field}.{inner[1]}" if field else inner[1]), inner[2]
+        return f"{path}: field '{field}': {msg}{more}"
     if isinstance(value, (dict, list)) or field in ("", "scenario"):
         return f"{path}: {('field ' + repr(field) + ': ') if field else ''}{msg}{more}"
     return f"{path}: field '{field}': bad value {value!r}: {msg}{more}"
@@ -225,6 +283,56 @@ def load(name_or_path: str | Path = "us-mexico", overrides: list[str] | dict[str
     sc._source = str(path)  # type: ignore[attr-defined]
     check_rules(sc, path)
     return sc
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A seed as an int, 0 <= seed < 2**63; else InputError naming the option."""
+    try:
+        if isinstance(seed, bool):
+            raise TypeError
+        value = operator.index(seed)
+    except TypeError:
+        raise InputError(f"{name} {seed!r}: not a whole number; valid: a seed 0 <= seed < 2**63") from None
+    if not 0 <= value < SEED_LIMIT:
+        raise InputError(f"{name} {value}: out of range; valid: a seed 0 <= seed < 2**63 (= {SEED_LIMIT:,})")
+    return value
+
+
+def check_scale(sc: Scenario, scale: Any, name: str = "scale") -> float:
+    """A scale (people per agent) as a float: finite, 1 or more, and leaving at least one agent expected in `sc`
+    at its base departure rates; else InputError naming the option and the valid range."""
+    try:
+        if isinstance(scale, bool):
+            raise TypeError
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} {scale!r}: not a number; valid: a finite number of people per agent, 1 or more") from None
+    if not (math.isfinite(value) and value >= 1):
+        raise InputError(f"{name} {value:g}: out of range; valid: a finite number of people per agent, 1 or more")
+    problem = scale_problem(sc, value)
+    if problem:
+        raise InputError(f"{name} {value:g}: {problem} (scenario {sc.name})")
+    return value
+
+
+def with_run_settings(sc: Scenario, seed: Any = None, scale: Any = None,
+                      names: tuple[str, str] = ("seed", "scale")) -> Scenario:
+    """`sc` with another seed and/or scale, each checked (`check_seed`, `check_scale`) before any run starts;
+    `names` are what messages call them (`--seed`, `--scale` on the command line)."""
+    if seed is None and scale is None:
+        return sc
+    upd: dict[str, Any] = {}
+    if seed is not None:
+        upd["seed"] = check_seed(seed, names[0])
+    if scale is not None:
+        upd["scale"] = check_scale(sc, scale, names[1])
+    data = {**sc.model_dump(by_alias=True), **upd}
+    try:
+        out = Scenario.model_validate(data)
+    except ValidationError as e:
+        raise InputError(format_validation(getattr(sc, "_source", "") or sc.name, e, data)) from None
+    out._source = getattr(sc, "_source", "")  # type: ignore[attr-defined]
+    return out
 
 
 def check_rules(sc: Scenario, source: str | Path | None = None) -> None:

@@ -6,15 +6,37 @@ lever registry (`corridor.levers`), which also validates their values; the rest 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Literal, Optional, Union
 
-from pydantic import Field, PrivateAttr, create_model, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, create_model, field_validator, model_validator
 
 from .. import levers
 from ..codes import CROSSING_KINDS, MODES, PLACE_KINDS, REGIONS
 from ..levers import Strict
 
-class Place(Strict):
+SEED_LIMIT = 2 ** 63
+"""Seeds are 0 <= seed < 2**63 (they key the counter-based random numbers as unsigned 64-bit integers)."""
+
+
+class Finite(Strict):
+    """Numbers must be finite: NaN or infinity in a scenario is refused with the field's name."""
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+def _weights(v: dict, what: str) -> dict:
+    """Weights of a split: finite, 0 or more, summing to more than 0."""
+    bad = {k: w for k, w in v.items() if not (math.isfinite(w) and w >= 0)}
+    if bad:
+        raise ValueError(f"bad {what} weights {bad}; valid: finite numbers >= 0")
+    if v and sum(v.values()) <= 0:
+        raise ValueError(f"{what} weights must sum to more than 0, got {v}")
+    if not v:
+        raise ValueError(f"{what} needs at least one weight")
+    return v
+
+
+class Place(Finite):
     id: str
     name: str
     kind: Literal[PLACE_KINDS]
@@ -27,13 +49,13 @@ class Place(Strict):
     source: str = ""
 
 
-class Inspection(Strict):
+class Inspection(Finite):
     """An immigration checkpoint on a leg (Mexico): chance to be detected per passage at enforcement 1.0."""
     detection: float = Field(ge=0, le=1)
     name: str = ""
 
 
-class Leg(Strict):
+class Leg(Finite):
     id: str
     from_place: str = Field(alias="from")
     to_place: str = Field(alias="to")
@@ -49,7 +71,7 @@ class Leg(Strict):
     source: str = ""
 
 
-class Crossing(Strict):
+class Crossing(Finite):
     """A place where people and goods cross into the US: a port of entry, a rail bridge or a stretch between ports."""
     id: str
     name: str
@@ -64,7 +86,7 @@ class Crossing(Strict):
     source: str = ""
 
 
-class Sector(Strict):
+class Sector(Finite):
     name: str
     city: str = Field(description="place id of the sector's processing site")
     processing_capacity: float = Field(gt=0, description="people processed per day")
@@ -73,7 +95,7 @@ class Sector(Strict):
     source: str = ""
 
 
-class Departures(Strict):
+class Departures(Finite):
     """Departures per day from the origins of one nationality, before push and pull factors."""
     base_per_day: float = Field(ge=0, description="people/day at a perceived chance of entry equal to `reference_chance`")
     trend_per_year: float = Field(0.0, ge=-1, le=5, description="relative change per year (0.1 = +10%/yr)")
@@ -91,6 +113,11 @@ class _NationalityBase(Strict):
     transit_mexico: bool = Field(True, description="False for Mexicans: not inspected by Mexico's migration authority")
     source: str = ""
 
+    @field_validator("origins")
+    @classmethod
+    def _origin_weights(cls, v):
+        return _weights(v, "origin")
+
     def city_splits(self) -> list[tuple[dt.date | None, dict[str, float]]]:
         """The split over border cities as dated steps; a constant split is one step from the start (None)."""
         if isinstance(self.border_cities, dict):
@@ -103,7 +130,7 @@ Nationality = create_model("Nationality", __base__=_NationalityBase, __module__=
 Nationality.__doc__ = "One nationality: its origins, departures, and the levers that act on it (from the lever registry)."
 
 
-class Caravan(Strict):
+class Caravan(Finite):
     """A group that leaves together and is harder to stop at inspection points."""
     id: str | None = Field(None, description="optional; a variant (`extends`) that lists caravans with ids adds them to the parent's")
     date: dt.date
@@ -113,13 +140,18 @@ class Caravan(Strict):
     nationalities: dict[str, float]
     target: str | None = Field(None, description="border city id; default: each member's own")
 
+    @field_validator("nationalities")
+    @classmethod
+    def _nationality_weights(cls, v):
+        return _weights(v, "nationality")
+
 
 Policies = create_model("Policies", __base__=Strict, __module__=__name__, **levers.pydantic_fields("policies"))
 Policies.__doc__ = ("The levers of the talks, declared in corridor.levers. 1.0 means the calibrated 2023 level wherever "
                     "a lever is a multiplier; every lever is a constant or dated steps [{from: DATE, value: V}, ...].")
 
 
-class Behaviour(Strict):
+class Behaviour(Finite):
     """How people decide. Values are assumed or fitted; each says which in the scenario file."""
     perceived_chance_days: float = Field(21.0, gt=0, description="mean delay for news of outcomes to reach origins")
     route_time_weight: float = Field(1.0, ge=0)
@@ -154,7 +186,7 @@ COMPARISONS = (">=", "<=", ">", "<")
 STATISTICS = ("mean", "sum", "last", "min", "max")
 
 
-class Condition(Strict):
+class Condition(Finite):
     """A test on a metric the run records, over the days already simulated (today excluded)."""
     metric: str = Field(description="a recorded metric, e.g. usbp_encounters, stranded_mexico, mexico_enforcement, "
                                     "waiting_population:Ciudad Juárez (`corridor metrics SCENARIO` lists them)")
@@ -165,7 +197,7 @@ class Condition(Strict):
     for_days: int = Field(1, ge=1, description="consecutive days the test must hold before it counts")
 
 
-class RuleAction(Strict):
+class RuleAction(Finite):
     """What an active rule does: set one lever to a value from the day it switches on."""
     lever: str = Field(description="policies.<lever>[.<key>] or nationalities.<name>.<title42_expulsion|title8_removal|mexico_detention_deport>, "
                                    "e.g. policies.regime, policies.crossings_closed.lukeville, policies.contention.train; "
@@ -173,7 +205,7 @@ class RuleAction(Strict):
     value: Union[float, str] = Field(description="the lever's value while the rule is active (a regime name for policies.regime)")
 
 
-class Rule(Strict):
+class Rule(Finite):
     """A conditional lever: switches on when `condition` holds, off when `release` holds (hysteresis).
 
     Evaluated once a day before anything else, on metrics of earlier days only. While active, each
@@ -209,8 +241,9 @@ class Scenario(Strict):
     start: dt.date
     end: dt.date
     spinup_days: int = Field(120, ge=0, le=730)
-    seed: int = Field(1, ge=0)
-    scale: float = Field(1.0, ge=1.0, description="people per agent")
+    seed: int = Field(1, ge=0, lt=SEED_LIMIT, description="random seed, 0 <= seed < 2**63")
+    scale: float = Field(1.0, ge=1.0, allow_inf_nan=False,
+                         description="people per agent; it must leave at least one agent expected (see expected_agents)")
     places: list[Place]
     legs: list[Leg]
     crossings: list[Crossing]
@@ -258,11 +291,45 @@ class Scenario(Strict):
                 _member(f"caravans[{i}].nationalities", k, nats, "nationalities")
             if c.target is not None:
                 _member(f"caravans[{i}].target", c.target, border, "border city ids")
-            _in_period(f"caravans[{i}].date", c.date, self)
-        # Dated lever steps may lie outside the period (history before it, plans after it): they are
-        # timelines, and a shortened run (`--set end=...`) must still load. Dated events may not.
+        # Dated lever steps and events (caravans) may lie outside the period: history before it, plans after
+        # it. A shortened run (`--set end=...`) must still load; what falls outside simply does not happen.
         levers.check(self)  # every lever: keys, bounds, finiteness, steps in date order (raises a ValueError)
+        problem = scale_problem(self, self.scale)
+        if problem:
+            raise ValueError(f"field 'scale': bad value {self.scale:g}: {problem}")
         return self
+
+    def simulated_days(self) -> tuple[dt.date, dt.date]:
+        """First and last simulated day: the spin-up's first day and `end`."""
+        return self.start - dt.timedelta(days=self.spinup_days), self.end
+
+    def caravans_in_period(self) -> list["Caravan"]:
+        """The caravans that set out on a simulated day (the others do not happen)."""
+        lo, hi = self.simulated_days()
+        return [c for c in self.caravans if lo <= c.date <= hi]
+
+    def expected_agents(self, scale: float | None = None) -> float:
+        """Agents a run creates at the nationalities' base departure rates (before trend, season, push and
+        pull), plus each caravan in the period (ceil(size / scale), so at least one): what a scale is checked
+        against before any run starts."""
+        scale = self.scale if scale is None else scale
+        lo, hi = self.simulated_days()
+        days = (hi - lo).days + 1
+        base = sum(n.departures.base_per_day for n in self.nationalities)
+        return base * days / scale + sum(math.ceil(c.size / scale) for c in self.caravans_in_period())
+
+
+def scale_problem(sc: "Scenario", scale: float) -> str | None:
+    """Why `scale` leaves no agent expected in `sc` (with the largest scale that would), or None if it leaves one."""
+    if sc.expected_agents(scale) >= 1:
+        return None
+    lo, hi = sc.simulated_days()
+    people = sum(n.departures.base_per_day for n in sc.nationalities) * ((hi - lo).days + 1)
+    if people <= 0:
+        return (f"no agent can be expected: every nationality's departures.base_per_day is 0 and no caravan sets out "
+                f"in {lo} .. {hi}; give a departure rate above 0")
+    return (f"leaves {people / scale:.3g} agents expected ({people:,.0f} people set out at the base departure rates "
+            f"over {lo} .. {hi}, no caravan); valid: a scale from 1 to {math.floor(people):,} people per agent")
 
 
 def _unique(what: str, ids: list[str]) -> None:
@@ -279,9 +346,5 @@ def _member(field: str, value: Any, valid: set[str], what: str) -> None:
         raise ValueError(f"{field}: unknown {what[:-1] if what.endswith('s') else what} {value!r}; valid {what}: {shown}")
 
 
-def _in_period(field: str, d: dt.date, sc: "Scenario") -> None:
-    lo = sc.start - dt.timedelta(days=sc.spinup_days)
-    if d < lo or d > sc.end:
-        raise ValueError(f"{field}: date {d} is outside the period {sc.start} .. {sc.end}")
 
 
