@@ -179,7 +179,7 @@ def run_scenario(scenario: str = "us-mexico", seed: int = 1, scale: float = 1.0,
     info = {k: v for k, v in sim.info.items() if isinstance(v, (int, float, str))}
     out = {"import_s": t_import, "load_s": t_load, "run_s": t_run, "save_s": t_save,
            "in_process_s": time.perf_counter() - t_start, "info": info,
-           "n_days": sim.world.n_days, "active_last_day": int(len(sim._pop.active)) if hasattr(sim, "_pop") else None}
+           "n_days": sim.world.n_days, "active_last_day": int(sim._pop.n) if hasattr(sim, "_pop") else None}
     out["phases"] = phase_table(sim.info)
     out["wall_seconds"] = float(sim.info.get("wall_seconds", t_run))
     return out

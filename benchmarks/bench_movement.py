@@ -8,11 +8,11 @@
 1. Movement: runs us-mexico up to day --day (default: the middle of the run), keeps a copy of
    everything the movement kernel `corridor.phases.movement.movement` is given that day by
    `Movement.step` (the agent columns, the agents to move, the route table, seat chances, ...), stops
-   the run, then calls that kernel --repeats times, each time on a fresh copy of that state (the copy
-   is not timed). Rate = active agents that day (`day.active` of the caller) / median seconds per call
-   (the same agent-days denominator as bench_scenario.py); the rate per agent the kernel is actually
-   given (the engine hands it only `day.in_transit`, the in-transit part of the active list) is
-   printed too. Only the kernel is timed: the route table `Movement.step` builds first is not.
+   the run, then calls that kernel --repeats times as the engine does (`over_chunks`, on numba's
+   threads), each time on a fresh copy of that state (the copy is not timed). Rate = active agents that
+   day (`day.n_active`) / median seconds per call (the same agent-days denominator as
+   bench_scenario.py); the rate per agent the kernel is actually given (the engine hands it only
+   `day.in_transit`, the in-transit part of the store) is printed too. Only the kernel is timed: the route table `Movement.step` builds first is not.
 2. Ceiling: a bare random walk, N agents on the same us-mexico leg graph, each day each agent draws
    one counter-based uniform (corridor.rng.uniform, keyed on seed, day and agent like the engine)
    and takes a uniformly chosen out-leg (`graph walk`), or steps +-1 on a line (`line walk`). One
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 from corridor import rng as R  # noqa: E402
-from corridor.phases.common import N_CHUNKS, chunk  # noqa: E402  (the engine's own chunking)
+from corridor.phases.common import N_CHUNKS, chunk, over_chunks  # noqa: E402  (the engine's own chunking)
 
 
 class _Captured(Exception):
@@ -55,15 +55,18 @@ def capture_movement_state(scale: float, day: int | None, seed: int = 1):
     real = M.movement
 
     def spy(*a, **kw):
-        if calls["n"] == want:
-            # everyone active that day (the engine's agent-days denominator): `day.active` of the caller,
-            # Movement.step(self, day)
-            act = getattr(sys._getframe(1).f_locals.get("day"), "active", None)
-            box["all_active"] = int(act.shape[0]) if isinstance(act, np.ndarray) else None
-            box["args"] = tuple(_copy(x) for x in a)
+        # over_chunks(movement, ...) calls the kernel once per thread with its share of chunks (c0, c1)
+        # last; a day starts with the share whose c0 is 0
+        if a[-2] == 0 and calls["n"] == want:
+            # everyone active that day (the engine's agent-days denominator): `day.n_active` of
+            # Movement.step(self, day), two frames up (over_chunks between)
+            day_ = sys._getframe(2).f_locals.get("day")
+            box["all_active"] = getattr(day_, "n_active", None)
+            box["args"] = tuple(_copy(x) for x in a[:-2])
             box["kwargs"] = {k: _copy(v) for k, v in kw.items()}
             raise _Captured
-        calls["n"] += 1
+        if a[-2] == 0:
+            calls["n"] += 1
         return real(*a, **kw)
 
     M.movement = spy
@@ -104,17 +107,18 @@ def bench_movement(scale, day, repeats, seed=1) -> dict:
     args, kwargs, d, n_days, all_active = capture_movement_state(scale, day, seed)
     t_cap = time.perf_counter() - t0
     ag = next(x for x in args if type(x).__name__ == "Agents")
-    active = args[1]  # movement(ag, day.in_transit, net, lv, d, key, route, ...)
-    n_active = int(active.shape[0])
-    n_transit = int(np.count_nonzero(ag.status[active] == IN_TRANSIT))
-    n_on_leg = int(np.count_nonzero((ag.status[active] == IN_TRANSIT) & (ag.leg[active] >= 0)))
+    first, last = args[1], args[2]  # movement(ag, *day.in_transit, net, lv, d, key, route, ...)
+    n_active = int(last - first)
+    st, leg = ag.status[first:last], ag.leg[first:last]
+    n_transit = int(np.count_nonzero(st == IN_TRANSIT))
+    n_on_leg = int(np.count_nonzero((st == IN_TRANSIT) & (leg >= 0)))
     work = tuple(_copy(x) for x in args)
-    kernel(*work, **kwargs)  # first call: load from cache (not timed)
+    over_chunks(kernel, *work, **kwargs)  # first call: load from cache (not timed)
     times = []
     for _ in range(repeats):
         _restore(work, args)
         t0 = time.perf_counter()
-        kernel(*work, **kwargs)
+        over_chunks(kernel, *work, **kwargs)
         times.append(time.perf_counter() - t0)
     med = float(np.median(times))
     return {"scale": scale, "day": d, "n_days": n_days, "capture_s": t_cap, "active": n_active, "all_active": all_active,
