@@ -7,8 +7,8 @@ from .fingerprint import __version__, engine_fingerprint
 
 __all__ = ["__version__", "engine_fingerprint"]
 
-# Numba's OpenMP threads otherwise spin between the many short parallel phases of a day, burning the
-# cores other processes (ensemble workers, tests) need; sleeping threads cost little here.
+# Should any numba parallel kernel run (the benchmarks' ceiling walks do), its OpenMP threads sleep instead
+# of spinning between calls, burning the cores other processes (ensemble workers, tests) need.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
