@@ -67,55 +67,58 @@ def part_of(st):
 
 
 @njit(inline="always", cache=True)
+def _swap(col, a, b):
+    x = col[a]
+    col[a] = col[b]
+    col[b] = x
+
+
+@njit(cache=True)
 def swap_rows(ag, a, b):
-    ag.nat[a], ag.nat[b] = ag.nat[b], ag.nat[a]
-    ag.status[a], ag.status[b] = ag.status[b], ag.status[a]
-    ag.place[a], ag.place[b] = ag.place[b], ag.place[a]
-    ag.leg[a], ag.leg[b] = ag.leg[b], ag.leg[a]
-    ag.crossing[a], ag.crossing[b] = ag.crossing[b], ag.crossing[a]
-    ag.sector[a], ag.sector[b] = ag.sector[b], ag.sector[a]
-    ag.timer[a], ag.timer[b] = ag.timer[b], ag.timer[a]
-    ag.target[a], ag.target[b] = ag.target[b], ag.target[a]
-    ag.attempts[a], ag.attempts[b] = ag.attempts[b], ag.attempts[a]
-    ag.flags[a], ag.flags[b] = ag.flags[b], ag.flags[a]
-    ag.group[a], ag.group[b] = ag.group[b], ag.group[a]
-    ag.since[a], ag.since[b] = ag.since[b], ag.since[a]
-    ag.uid[a], ag.uid[b] = ag.uid[b], ag.uid[a]
+    """Two agents trade rows, each column taken from `ag` once."""
+    _swap(ag.nat, a, b)
+    _swap(ag.status, a, b)
+    _swap(ag.place, a, b)
+    _swap(ag.leg, a, b)
+    _swap(ag.crossing, a, b)
+    _swap(ag.sector, a, b)
+    _swap(ag.timer, a, b)
+    _swap(ag.target, a, b)
+    _swap(ag.attempts, a, b)
+    _swap(ag.flags, a, b)
+    _swap(ag.group, a, b)
+    _swap(ag.since, a, b)
+    _swap(ag.uid, a, b)
 
 
 @njit(nogil=True, cache=True)
 def compact(ag, status, n):
     """Tonight's store, in place: rows [at the border | held in the US | in transit | finished], so each
-    phase passes tomorrow over the part it acts on, as it stood at the start of the day. A four-way
-    partition (Dijkstra's flag): a row moves only if its agent changed part today, so a night costs a
-    pass over the statuses and a few swaps. The order of rows within a part changes no result (every
-    draw is keyed by the agent's uid, every count is a sum). Returns the ends of the first three parts.
-    `status` is `ag.status`, passed alone: the scan reads it three times faster than through `ag`."""
-    b0 = 0                 # [0, b0): border
-    b1 = 0                 # [b0, b1): US
-    j = 0                  # [b1, j): transit; [j, top): not yet seen
-    top = n                # [top, n): finished
-    while j < top:
-        g = part_of(status[j])
-        if g == 2:
-            j += 1
-        elif g == 3:
-            top -= 1
-            swap_rows(ag, j, top)
-        elif g == 1:
-            if j != b1:
-                swap_rows(ag, j, b1)
-            b1 += 1
-            j += 1
-        else:
-            if j != b1:
-                swap_rows(ag, j, b1)      # the US part's first agent goes to the end of that part
-            if b1 != b0:
-                swap_rows(ag, b1, b0)     # and the border agent to the end of the border part
-            b0 += 1
-            b1 += 1
-            j += 1
-    return b0, b1, j
+    phase passes tomorrow over the part it acts on, as it stood at the start of the day. The parts' sizes
+    are counted first; then every row outside its part is swapped straight into a row of its own part that
+    holds an outsider (an in-place American flag sort), so a row moves only if its agent changed part
+    today and a night costs two passes over the statuses and a swap per such agent. The order of rows
+    within a part changes no result (every draw is keyed by the agent's uid, every count is a sum).
+    Returns the ends of the first three parts. `status` is `ag.status`, passed alone: the scans read it
+    faster than through `ag`."""
+    size = np.zeros(4, np.int64)
+    for i in range(n):
+        size[part_of(status[i])] += 1
+    end = np.cumsum(size)
+    nxt = end - size                    # in each part, the first row not yet known to hold its own
+    for r in range(4):
+        i = nxt[r]
+        while i < end[r]:
+            g = part_of(status[i])
+            if g == r:
+                i += 1
+                continue
+            while part_of(status[nxt[g]]) == g:
+                nxt[g] += 1             # an outsider is there: part g has room for one more of its own
+            swap_rows(ag, i, nxt[g])
+            nxt[g] += 1
+        nxt[r] = end[r]
+    return end[0], end[1], end[2]
 
 
 @dataclass
