@@ -1,0 +1,222 @@
+"""DIR/report.html of a deal search: the front as trade-off charts and parallel coordinates, the deals better
+than the status quo for both governments, each front deal's levers and the mechanisms that carry them, the
+convergence, where the chosen deal fails, and what it all means in plain words. One self-contained file."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+
+import numpy as np
+import pandas as pd
+
+from ..results import atomic_write
+from . import objectives as O
+from .space import CROSSINGS
+
+PAIRS = (("us_encounters", "mexico_personnel"), ("us_peak_custody_over_capacity", "mexico_trade_blocked_usd"),
+         ("us_encounters", "mexico_people_stranded"), ("us_removals_to_fly", "mexico_returns_accepted"),
+         ("us_encounters", "people_in_crowded_cities"), ("mexico_personnel", "people_custody_days_over_capacity"))
+SIDE_COLOUR = {"US": "#1f4e79", "Mexico": "#2e7d32", "people": "#8d4e00"}
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _figure(w, h):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(w, h))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def tradeoffs(table: pd.DataFrame, front: pd.DataFrame, sq: dict) -> str:
+    fig = _figure(12, 7.5)
+    axes = fig.subplots(2, 3).ravel()
+    deals = front[front["deal"] != "status-quo"]
+    switch = f"lever:{CROSSINGS}"
+    for ax, (x, y) in zip(axes, PAIRS):
+        ax.scatter(table[f"objective:{x}"], table[f"objective:{y}"], s=8, c="0.8", label="evaluated")
+        if switch in deals:
+            for val, colour, label in ((1, "#c62828", "front: crossings kept closed"),
+                                       (0, "#1565c0", "front: crossings reopened")):
+                d = deals[deals[switch] == val]
+                ax.scatter(d[f"objective:{x}"], d[f"objective:{y}"], s=22, c=colour, label=label)
+        else:
+            ax.scatter(deals[f"objective:{x}"], deals[f"objective:{y}"], s=22, c="#c62828", label="front")
+        ax.scatter([sq[x]], [sq[y]], marker="*", s=180, c="k", label="status quo")
+        ax.set_xlabel(f"{x} ({O.BY_NAME[x].side})", fontsize=8)
+        ax.set_ylabel(f"{y} ({O.BY_NAME[y].side})", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].legend(fontsize=7, frameon=False)
+    fig.suptitle("Pairwise trade-offs (lower is better on both axes)", fontsize=10)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def parallel(front: pd.DataFrame, names: list[str], sq: dict) -> str:
+    fig = _figure(12, 4.5)
+    ax = fig.subplots()
+    deals = front[front["deal"] != "status-quo"]
+    x = np.arange(len(names))
+    ratio = np.array([[(r[f"objective:{n}"] / sq[n]) if sq[n] else (1.0 + r[f"objective:{n}"]) for n in names]
+                      for _, r in deals.iterrows()]).reshape(-1, len(names))
+    switch = f"lever:{CROSSINGS}"
+    for i, (_, r) in enumerate(deals.iterrows()):
+        colour = "#1565c0" if switch in r and r[switch] == 0 else "#c62828"
+        ax.plot(x, ratio[i], c=colour, alpha=0.35, lw=1)
+    ax.axhline(1.0, c="k", lw=2, label="status quo")
+    ax.set_xticks(x, [f"{n}\n({O.BY_NAME[n].side})" for n in names], rotation=35, ha="right", fontsize=7)
+    ax.set_ylabel("deal / status quo", fontsize=8)
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_title("Parallel coordinates of the front (red: crossings kept closed, blue: reopened); below 1 is "
+                 "better than the status quo", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def convergence_chart(conv: pd.DataFrame) -> str:
+    fig = _figure(5.5, 3)
+    ax = fig.subplots()
+    ax.plot(conv["generation"], conv["hypervolume"], "o-", c="#1f4e79")
+    ax.set_xlabel("generation", fontsize=8)
+    ax.set_ylabel("hypervolume (objectives / status quo)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
+
+
+def _change(v: float, ref: float) -> str:
+    if ref == 0:
+        return _fmt(v)
+    return f"{_fmt(v)} ({(v / ref - 1) * 100:+.0f}%)"
+
+
+def deal_rows(search, rows: pd.DataFrame, sq: dict, sq_levers: dict, limit: int = 40) -> str:
+    """A table: each deal's levers that differ from the status quo, the mechanisms (phases) they act through,
+    and its objectives against the status quo (marked ~ where within the noise)."""
+    if not len(rows):
+        return "<p><em>none</em></p>"
+    head = "".join(f"<th style='color:{SIDE_COLOUR[o.side]}'>{html.escape(o.name)}</th>" for o in search.objectives)
+    body = []
+    for _, r in rows.head(limit).iterrows():
+        changed = []
+        for d in search.dims:
+            v = r[d.column]
+            if abs(v - sq_levers[d.name]) > 1e-9 * max(1.0, abs(sq_levers[d.name])):
+                changed.append(f"<b>{html.escape(d.name)}</b> {sq_levers[d.name]:.3g}&rarr;{v:.3g} "
+                               f"<span class='m'>[{', '.join(d.lever.phases)}: {html.escape(d.lever.description)}]</span>")
+        noisy = set(str(r.get("within_noise") or "").split(",")) - {""}
+        cells = "".join(f"<td>{'~' if o.name in noisy else ''}{_change(r[f'objective:{o.name}'], sq[o.name])}</td>"
+                        for o in search.objectives)
+        body.append(f"<tr><td>{html.escape(r['deal'])}</td><td class='lv'>{'<br>'.join(changed) or '(as the status quo)'}"
+                    f"</td>{cells}</tr>")
+    more = f"<p>... and {len(rows) - limit} more (front.csv)</p>" if len(rows) > limit else ""
+    return f"<table><tr><th>deal</th><th>levers changed and the mechanisms they act through</th>{head}</tr>" \
+           f"{''.join(body)}</table>{more}"
+
+
+def plain_words(search, table: pd.DataFrame, front: pd.DataFrame, both: pd.DataFrame) -> str:
+    deals = front[front["deal"] != "status-quo"]
+    sq = search.status_quo["scores"]
+    parts = [f"{len(table)} deals were evaluated, each over {search.runs} run(s) with the same seeds and draws of "
+             f"{len(search.uncertain)} uncertain behavioural parameters; {len(deals)} are on the front (no other "
+             f"deal is at least as good on every objective and better on one)."]
+    switch = f"lever:{CROSSINGS}"
+    if switch in deals and len(deals):
+        reopened = deals[deals[switch] == 0]
+        parts.append(f"{len(reopened)} of the {len(deals)} front deals reopen the crossings closed in December 2023. ")
+        for label, sub in (("reopening", reopened), ("keeping them closed", deals[deals[switch] == 1])):
+            if len(sub):
+                med = {n: float(sub[f"objective:{n}"].median()) for n in search.names}
+                parts.append(f"Front deals {label}: median US encounters {_change(med['us_encounters'], sq['us_encounters'])}, "
+                             f"peak custody over capacity {_change(med['us_peak_custody_over_capacity'], sq['us_peak_custody_over_capacity'])}, "
+                             f"Mexico's trade blocked {_change(med['mexico_trade_blocked_usd'], sq['mexico_trade_blocked_usd'])}, "
+                             f"Mexico's personnel {_change(med['mexico_personnel'], sq['mexico_personnel'])}.")
+    if len(both):
+        parts.append(f"{len(both)} deal(s) are better than the status quo for both governments (no objective of "
+                     f"either worse by more than the noise, and one of each better by more than it): a trade both "
+                     f"could accept exists in this model.")
+    else:
+        parts.append("No evaluated deal is better than the status quo for both governments: every deal that cuts "
+                     "what the US counts costs Mexico something it counts (personnel, people stranded, returns or "
+                     "trade), so any agreement is a trade of one side's losses against the other's gains.")
+    parts.append("A front deal is not a recommendation: the front shows what can be had for what, and the "
+                 "choice among its deals is the governments'.")
+    return "<p>" + " ".join(html.escape(p) for p in parts) + "</p>"
+
+
+def write_report(search, table: pd.DataFrame, front: pd.DataFrame, conv: pd.DataFrame) -> None:
+    sq = search.status_quo["scores"]
+    sq_levers = search.status_quo["levers"]
+    deals = front[front["deal"] != "status-quo"].copy()
+    both = deals[deals["better_for_US"] & deals["better_for_Mexico"]] if len(deals) else deals
+    if len(deals):
+        deals["_mean_ratio"] = np.mean([deals[f"objective:{n}"] / (sq[n] or 1.0) for n in search.names], axis=0)
+        deals = deals.sort_values("_mean_ratio")
+    disc_path = search.out / "discovery.json"
+    discovery = json.loads(disc_path.read_text()) if disc_path.is_file() else None
+    s = search.settings()
+    figs = ""
+    if len(table):
+        figs = (f"<img src='{tradeoffs(table, front, sq)}' alt='pairwise trade-offs'>"
+                f"<img src='{parallel(front, search.names, sq)}' alt='parallel coordinates'>")
+    conv_img = f"<img src='{convergence_chart(conv)}' alt='hypervolume per generation'>" if len(conv) else ""
+    noise = ", ".join(f"{n} {_fmt(v)}" for n, v in search.sq_noise.items() if v > 0) or "not estimated (one run)"
+    disc_html = ""
+    if discovery:
+        disc_html = f"<h2>Where the deal fails: scenario discovery</h2><p>{html.escape(discovery['summary'])}</p>"
+        if discovery.get("box"):
+            disc_html += "<table><tr><th>parameter</th><th>from</th><th>to</th><th>range drawn</th></tr>" + "".join(
+                f"<tr><td>{html.escape(b['parameter'])}</td><td>{b['low']:.4g}</td><td>{b['high']:.4g}</td>"
+                f"<td>{b['range'][0]:.4g}..{b['range'][1]:.4g}</td></tr>" for b in discovery["box"]) + "</table>"
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>corridor deals: {html.escape(search.sc.name)}</title>
+<style>body{{font-family:sans-serif;max-width:1350px;margin:1em auto;font-size:14px}} img{{max-width:100%}}
+table{{border-collapse:collapse;font-size:11px}} td,th{{border:1px solid #ccc;padding:2px 4px;vertical-align:top}}
+.m{{color:#666;font-size:10px}} .lv{{max-width:420px}}</style></head><body>
+<h1>The deal explorer: {html.escape(search.sc.name)}, deals from {s['branch']}</h1>
+<h2>What the front means</h2>{plain_words(search, table, front, both)}
+<h2>The front</h2>{figs}
+<h2>Deals better than the status quo for both governments</h2>{deal_rows(search, both, sq, sq_levers)}
+<h2>The front's deals, closest to the status quo's scale first</h2>
+<p>Each cell: the deal's score and its change from the status quo's; ~ marks a difference smaller than the
+ensemble noise (the status quo's standard deviation over its runs). Levers: the value on the branch date, the
+status quo's &rarr; the deal's; in brackets the phases of the model that read the lever and what it does.</p>
+{deal_rows(search, deals, sq, sq_levers)}
+<h2>Convergence</h2>{conv_img}<p>Hypervolume of the front of the deals evaluated up to each generation, on objectives
+divided by the status quo's, against one reference point 10% beyond the worst evaluated deal.</p>
+{disc_html}
+<h2>How deals were made and scored</h2><ul>
+<li>Scenario {html.escape(s['scenario'])} ({html.escape(s['scenario_arg'])}); objectives over {s['period'][0]}..{s['period'][1]};
+scale {s['scale'] or 'as the scenario'}; {s['runs']} run(s) per deal; seed {s['seed']}; population {s['population']}
+(NSGA-II); {len(table)} of {s['budget']} deals evaluated.</li>
+<li>A deal sets each searched lever from {s['branch']} on: the base scenario's dated steps of that lever before that day
+are kept, and every later step of it is replaced by the deal's value. Other levers stay as the scenario has them.
+The crossings closed in December 2023 are one switch ({html.escape(CROSSINGS)}: 1 kept closed, 0 reopened).</li>
+<li>Score: {html.escape(s['statistic'])}, over runs that share their seeds and their draws of the uncertain parameters
+with every other deal (common random numbers). Noise (status quo's standard deviation): {html.escape(noise)}.</li>
+<li>Uncertain parameters: {html.escape(', '.join(f"{u['path']} {u['low']:.3g}..{u['high']:.3g}" for u in s['uncertain']))}
+(drawn within the calibration's ranges: a band half their width around the fitted value, ASSUMED).</li>
+<li>mexico_personnel is computed from the deal's levers: {s['base_personnel']:,.0f} &times; enforcement (the scenario's
+personnel figure on the branch date, facts_transit.csv row 18; proportionality ASSUMED) + {O.MODE_SHARE:g} &times;
+{s['base_personnel']:,.0f} per unit of contention on each mode (ASSUMED) + {O.SOUTH_BORDER:,.0f} per unit of blocking
+at the Guatemala border (the 2019 southern deployment, facts_transit.csv row 39).</li>
+<li>People in crowded border cities: people waiting in a border city with more people than its shelter places
+(the scenario's shelter capacities; {O.CROWDED_DEFAULT_PLACES:,.0f} where none is known, ASSUMED).</li>
+<li>Constraints: {html.escape(', '.join(s['constraints']) or 'none')}.</li></ul>
+<h2>Objectives</h2><table><tr><th>name</th><th>side</th><th>unit</th><th>status quo</th><th>meaning</th></tr>
+{''.join(f"<tr><td>{o.name}</td><td>{o.side}</td><td>{o.unit}</td><td>{_fmt(sq[o.name])}</td><td>{html.escape(o.meaning)}</td></tr>" for o in search.objectives)}
+</table></body></html>"""
+    atomic_write(search.out / "report.html", page)
