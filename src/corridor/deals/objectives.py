@@ -88,7 +88,8 @@ CROWDED_DEFAULT_PLACES = 1000.0
 
 
 def shelter_places(sc) -> dict[str, float]:
-    return {p.id: float(p.shelter_capacity if p.shelter_capacity is not None else CROWDED_DEFAULT_PLACES)
+    """Shelter places per border city, keyed by name as the waiting_population metric is."""
+    return {p.name: float(p.shelter_capacity if p.shelter_capacity is not None else CROWDED_DEFAULT_PLACES)
             for p in sc.places if p.kind == "border_city"}
 
 
