@@ -126,12 +126,15 @@ def measure(df: pd.DataFrame, period: tuple[dt.date, dt.date], places: dict[str,
 
 
 def parse_period(text: str | None, branch: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """FROM:TO of the objectives (default: the six months after the branch month, as the reports' totals)."""
+    """FROM:TO of the objectives (default: the six months after the branch month, as the reports' totals,
+    clipped to the scenario's end)."""
     if not text:
         lo = (branch.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         hi = (lo.replace(month=((lo.month + 5) % 12) or 12, year=lo.year + (lo.month + 5 > 12))
               + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        return lo, hi
+        if lo > end:
+            lo = branch
+        return lo, min(hi, end)
     try:
         lo, hi = (dt.date.fromisoformat(p.strip()) for p in text.split(":"))
     except ValueError:

@@ -94,13 +94,13 @@ class DealSearch:
         self.dims = build_space(self.sc, levers, self.branch)
         self.objectives = list(O.OBJECTIVES)
         self.names = [o.name for o in self.objectives]
+        self.base_personnel = value_on(self.sc.policies.mexico_personnel, self.branch, 0.0)
         self.constraints: list[tuple[str, str, float]] = []
         for text in constraints or ():
             self._add_constraint(*parse_constraint(text))
         self.uncertain = given_uncertain(self.raw, vary) if vary else default_uncertain(self.raw)
         self.draws = [draw(self.seed, k, self.uncertain) for k in range(self.runs)]
         self.places = O.shelter_places(self.sc)
-        self.base_personnel = value_on(self.sc.policies.mexico_personnel, self.branch, 0.0)
         self._blob = zlib.compress(pickle.dumps(self.raw, protocol=pickle.HIGHEST_PROTOCOL), 6)
         self.identity = self._identity()
         self.status_quo: dict | None = None

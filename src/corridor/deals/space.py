@@ -127,10 +127,9 @@ def _resolve(sc, path: str) -> tuple[L.Lever, list[str] | None]:
     try:
         setting = L.resolve_setting(sc, path, 0)  # parses the path; the range is checked in _checked
     except L.LeverError as e:
-        if e.field == "value":   # a choice lever: the path is known, its value is not numeric
-            lv = L.BY_PATH.get(path)
-            if lv is not None:
-                return lv, None
+        lv = L.BY_PATH.get(path) or L.BY_PATH.get(path.rsplit(".", 1)[0])
+        if lv is not None:       # a registry lever a deal cannot date (a choice, or fixed for a run)
+            return lv, None
         valid = L.rule_paths()
         close = difflib.get_close_matches(path, [lv.path for lv in L.LEVERS], n=1)
         raise InputError(f"--lever {path}: unknown lever{f' (did you mean {close[0]!r}?)' if close else ''}; valid: "
