@@ -165,3 +165,21 @@ def test_cli_bad_lever_exits_2(tmp_path):
                                  "--lever", "policies.no_such_lever", "--branch", "2023-02-01"])
     assert r.exit_code == 2 and "unknown lever" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "x").exists()
+
+
+def test_fronts_of_several_searches_merge(reference, tmp_path):
+    _, ref = reference
+    front = pd.read_csv(ref / "front.csv")
+    other = front.copy()
+    cols = _objective_cols(front)
+    worse = other["deal"] != "status-quo"
+    other.loc[worse, cols] = other.loc[worse, cols] * 1.5 + 1     # a second search whose deals are all worse
+    (tmp_path / "b").mkdir()
+    other.to_csv(tmp_path / "b" / "front.csv", index=False)
+    r = CliRunner().invoke(app, ["deals-merge", str(ref), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output
+    merged = pd.read_csv(tmp_path / "m" / "front.csv")
+    assert set(merged["search"]) == {ref.name} and len(merged) == (front["deal"] != "status-quo").sum()
+    hv = pd.read_csv(tmp_path / "m" / "hypervolume.csv")
+    assert hv["hypervolume"].iloc[-1] == pytest.approx(hv["hypervolume"].iloc[0])
+    assert hv["hypervolume"].iloc[1] < hv["hypervolume"].iloc[0]

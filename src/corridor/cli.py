@@ -454,6 +454,20 @@ def deals(
                   f"(front.csv, objectives.json, deals/, convergence.csv, report.html)", highlight=False)
 
 
+@app.command("deals-merge")
+@friendly
+def deals_merge(
+    dirs: List[Path] = typer.Argument(..., help="the --out folders of finished `corridor deals` searches (e.g. one per seed)"),
+    out: Path = typer.Option(..., "--out", "-o", help="output directory: front.csv and hypervolume.csv"),
+):
+    """Merge the fronts of several deal searches: the deals none dominates, and each front's hypervolume."""
+    from .deals.front import merge_dirs
+    hv = merge_dirs([str(d) for d in dirs], out)
+    for _, r in hv.iterrows():
+        console.print(f"{r['front']:<24} {int(r['deals']):>5} deals  hypervolume {r['hypervolume']:.4g}", highlight=False)
+    console.print(f"merged front in {out}/front.csv, hypervolumes in {out}/hypervolume.csv", highlight=False)
+
+
 def main():  # pragma: no cover
     app()
 

@@ -108,28 +108,33 @@ def discover(search, draws: int = 24, client: Any = None, workers: int | None = 
     atomic_write(search.out / "discovery.parquet", lambda p: table.to_parquet(p, index=False))
     names = [u.path for u in search.uncertain]
     X = table[[f"param:{n}" for n in names]].to_numpy(dtype=float)
-    y = table["fails"].to_numpy(dtype=float)
-    fails = int(y.sum())
-    out = {"deal": deal, "draws": draws, "fails": fails, "box": [],
+    fails = int(table["fails"].sum())
+    out = {"deal": deal, "draws": draws, "fails": fails, "box": [], "boxes": {},
            "why_fails": {s: int((~table[f"beats_{s}"]).sum()) for s in ("US", "Mexico")}}
-    if 0 < fails < draws:
+    targets = {"both": table["fails"].to_numpy(dtype=float),
+               **{s: (~table[f"beats_{s}"]).to_numpy(dtype=float) for s in ("US", "Mexico")}}
+    texts = []
+    for target, y in targets.items():
+        if not 0 < y.sum() < draws:
+            continue
         box = prim(X, y)
-        out.update({"density": box["density"], "coverage": box["coverage"], "mass": box["mass"]})
-        for j, n in enumerate(names):
-            if box["low"][j] > X[:, j].min() or box["high"][j] < X[:, j].max():
-                out["box"].append({"parameter": n, "low": float(box["low"][j]), "high": float(box["high"][j]),
-                                   "range": [search.uncertain[j].low, search.uncertain[j].high]})
-        where = "; ".join(f"{b['parameter']} in {b['low']:.4g}..{b['high']:.4g}" for b in out["box"])
-        out["summary"] = (f"{deal} fails to beat the status quo for both governments in {fails} of {draws} draws of "
-                          f"the uncertain parameters (the US side in {out['why_fails']['US']}, Mexico's in "
-                          f"{out['why_fails']['Mexico']}). PRIM's box: {where or 'no parameter narrows it'}; "
-                          f"{box['density'] * 100:.0f}% of the draws inside it fail, and it holds "
-                          f"{box['coverage'] * 100:.0f}% of all failures ({box['mass'] * 100:.0f}% of the draws).")
-    else:
-        out["summary"] = (f"{deal} {'never' if fails == draws else 'always'} beats the status quo for both "
-                          f"governments over {draws} draws of the uncertain parameters (failures on the US side in "
-                          f"{out['why_fails']['US']}, on Mexico's in {out['why_fails']['Mexico']}): there is no "
-                          f"boundary to find.")
+        limits = [{"parameter": n, "low": float(box["low"][j]), "high": float(box["high"][j]),
+                   "range": [search.uncertain[j].low, search.uncertain[j].high]}
+                  for j, n in enumerate(names) if box["low"][j] > X[:, j].min() or box["high"][j] < X[:, j].max()]
+        out["boxes"][target] = {"box": limits, "density": box["density"], "coverage": box["coverage"],
+                                "mass": box["mass"]}
+        where = "; ".join(f"{b['parameter']} in {b['low']:.4g}..{b['high']:.4g}" for b in limits)
+        who = "for both governments" if target == "both" else f"for {target}"
+        texts.append(f"PRIM's box where it fails {who}: {where or 'no parameter narrows it'} ({box['density'] * 100:.0f}% "
+                     f"of the draws inside fail; it holds {box['coverage'] * 100:.0f}% of those failures and "
+                     f"{box['mass'] * 100:.0f}% of the draws).")
+    out["box"] = out["boxes"].get("both", {}).get("box", [])
+    verdict = ("never beats" if fails == draws else "always beats" if fails == 0 else
+               f"fails to beat in {fails} of {draws} draws of the uncertain parameters:")
+    out["summary"] = (f"{deal} {verdict} the status quo for both governments"
+                      + (f" over {draws} draws" if fails in (0, draws) else "")
+                      + f" (it is not better for the US in {out['why_fails']['US']} draws, for Mexico in "
+                      f"{out['why_fails']['Mexico']}). " + (" ".join(texts) or "There is no boundary to find."))
     write_json(search.out / "discovery.json", out)
     search.write_outputs()
     log(out["summary"])

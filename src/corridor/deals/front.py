@@ -63,3 +63,45 @@ def merge(tables: list, objective_cols: list[str]):
     rows = rows[rows["deal"] != "status-quo"].reset_index(drop=True)
     mask = nondominated(rows[objective_cols].to_numpy(dtype=float))
     return rows[mask].reset_index(drop=True)
+
+
+def merge_dirs(dirs: list, out):
+    """Merge the fronts of several searches (e.g. one per --seed) into OUT/front.csv, and write
+    OUT/hypervolume.csv: the hypervolume of each search's front and of the merged one, on objectives divided by
+    the first search's status quo, against one reference point 10% beyond the worst deal of all fronts. Each
+    search scored its deals on its own seeds and draws, so the merged front mixes scores with different noise."""
+    from pathlib import Path
+
+    import moocore
+    import pandas as pd
+
+    from ..errors import InputError
+    from ..results import atomic_write
+    out = Path(out)
+    tables = []
+    for d in dirs:
+        f = Path(d) / "front.csv"
+        if not f.is_file():
+            raise InputError(f"{d}: no front.csv here; give the --out folders of finished `corridor deals` searches")
+        t = pd.read_csv(f)
+        t.insert(0, "search", Path(d).name)
+        tables.append(t)
+    cols = [c for c in tables[0].columns if c.startswith("objective:")]
+    for d, t in zip(dirs, tables):
+        if [c for c in t.columns if c.startswith("objective:")] != cols:
+            raise InputError(f"{d}/front.csv has other objectives than {dirs[0]}/front.csv; merge searches of one kind")
+    merged = merge(tables, cols)
+    sq = tables[0][tables[0]["deal"] == "status-quo"][cols].to_numpy(dtype=float)[0]
+    fronts = [t[t["deal"] != "status-quo"][cols].to_numpy(dtype=float) for t in tables]
+    z_all = normalised(np.vstack(fronts), sq)
+    live = np.ptp(z_all, axis=0) > 0
+    ref = np.max(z_all[:, live], axis=0) + 0.1 * np.maximum(np.ptp(z_all[:, live], axis=0), 1e-12)
+    rows = [{"front": t["search"].iloc[0], "deals": len(f),
+             "hypervolume": float(moocore.hypervolume(normalised(f, sq)[:, live], ref=ref))}
+            for t, f in zip(tables, fronts)]
+    m = merged[cols].to_numpy(dtype=float)
+    rows.append({"front": "merged", "deals": len(m), "hypervolume": float(moocore.hypervolume(normalised(m, sq)[:, live], ref=ref))})
+    hv = pd.DataFrame(rows)
+    atomic_write(out / "front.csv", merged.to_csv(index=False))
+    atomic_write(out / "hypervolume.csv", hv.to_csv(index=False))
+    return hv

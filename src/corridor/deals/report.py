@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..results import atomic_write
-from . import objectives as O
+from .objectives import BY_NAME, CROWDED_DEFAULT_PLACES, MODE_SHARE, SOUTH_BORDER
 from .space import CROSSINGS
 
 PAIRS = (("us_encounters", "mexico_personnel"), ("us_peak_custody_over_capacity", "mexico_trade_blocked_usd"),
@@ -50,8 +50,8 @@ def tradeoffs(table: pd.DataFrame, front: pd.DataFrame, sq: dict) -> str:
         else:
             ax.scatter(deals[f"objective:{x}"], deals[f"objective:{y}"], s=22, c="#c62828", label="front")
         ax.scatter([sq[x]], [sq[y]], marker="*", s=180, c="k", label="status quo")
-        ax.set_xlabel(f"{x} ({O.BY_NAME[x].side})", fontsize=8)
-        ax.set_ylabel(f"{y} ({O.BY_NAME[y].side})", fontsize=8)
+        ax.set_xlabel(f"{x} ({BY_NAME[x].side})", fontsize=8)
+        ax.set_ylabel(f"{y} ({BY_NAME[y].side})", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].legend(fontsize=7, frameon=False)
@@ -72,9 +72,10 @@ def parallel(front: pd.DataFrame, names: list[str], sq: dict) -> str:
         colour = "#1565c0" if switch in r and r[switch] == 0 else "#c62828"
         ax.plot(x, ratio[i], c=colour, alpha=0.35, lw=1)
     ax.axhline(1.0, c="k", lw=2, label="status quo")
-    ax.set_xticks(x, [f"{n}\n({O.BY_NAME[n].side})" for n in names], rotation=35, ha="right", fontsize=7)
+    ax.set_xticks(x, [f"{n}\n({BY_NAME[n].side})" for n in names], rotation=35, ha="right", fontsize=7)
     ax.set_ylabel("deal / status quo", fontsize=8)
-    ax.set_yscale("symlog", linthresh=1.0)
+    top = float(np.nanmax(ratio)) if ratio.size else 2.0
+    ax.set_ylim(0, min(max(top * 1.05, 1.5), 4.0))
     ax.set_title("Parallel coordinates of the front (red: crossings kept closed, blue: reopened); below 1 is "
                  "better than the status quo", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
@@ -109,23 +110,54 @@ def deal_rows(search, rows: pd.DataFrame, sq: dict, sq_levers: dict, limit: int 
     and its objectives against the status quo (marked ~ where within the noise)."""
     if not len(rows):
         return "<p><em>none</em></p>"
-    head = "".join(f"<th style='color:{SIDE_COLOUR[o.side]}'>{html.escape(o.name)}</th>" for o in search.objectives)
+    head = "".join(f"<th style='color:{SIDE_COLOUR[o.side]}'>{html.escape(o.name.replace('_', ' '))}</th>"
+                   for o in search.objectives)
     body = []
     for _, r in rows.head(limit).iterrows():
         changed = []
         for d in search.dims:
             v = r[d.column]
             if abs(v - sq_levers[d.name]) > 1e-9 * max(1.0, abs(sq_levers[d.name])):
-                changed.append(f"<b>{html.escape(d.name)}</b> {sq_levers[d.name]:.3g}&rarr;{v:.3g} "
-                               f"<span class='m'>[{', '.join(d.lever.phases)}: {html.escape(d.lever.description)}]</span>")
+                changed.append(f"{html.escape(d.name.replace('policies.', ''))} {sq_levers[d.name]:.3g}&rarr;{v:.3g}")
         noisy = set(str(r.get("within_noise") or "").split(",")) - {""}
         cells = "".join(f"<td>{'~' if o.name in noisy else ''}{_change(r[f'objective:{o.name}'], sq[o.name])}</td>"
                         for o in search.objectives)
         body.append(f"<tr><td>{html.escape(r['deal'])}</td><td class='lv'>{'<br>'.join(changed) or '(as the status quo)'}"
                     f"</td>{cells}</tr>")
     more = f"<p>... and {len(rows) - limit} more (front.csv)</p>" if len(rows) > limit else ""
-    return f"<table><tr><th>deal</th><th>levers changed and the mechanisms they act through</th>{head}</tr>" \
+    return f"<table><tr><th>deal</th><th>levers changed (status quo&rarr;deal)</th>{head}</tr>" \
            f"{''.join(body)}</table>{more}"
+
+
+def lever_table(search, sq_levers: dict) -> str:
+    """Each searched lever once: its range, the status quo's value, its side, and the mechanism carrying it."""
+    rows = "".join(
+        f"<tr><td>{html.escape(d.name)}</td><td>{d.low:.3g}..{d.high:.3g}</td><td>{sq_levers[d.name]:.3g}</td>"
+        f"<td>{html.escape(d.lever.side)}</td><td>{html.escape(', '.join(d.lever.phases))}</td>"
+        f"<td>{html.escape(d.meaning)}</td></tr>" for d in search.dims)
+    return ("<table><tr><th>lever</th><th>searched</th><th>status quo</th><th>side</th><th>phases that read it</th>"
+            f"<th>the mechanism that carries its effect (lever registry)</th></tr>{rows}</table>")
+
+
+def by_switch(search, deals: pd.DataFrame) -> str:
+    """The best each front deal with the crossings reopened / kept closed achieves on each objective."""
+    switch = f"lever:{CROSSINGS}"
+    if switch not in deals or not len(deals):
+        return ""
+    sq = search.status_quo["scores"]
+    head = "".join(f"<th style='color:{SIDE_COLOUR[o.side]}'>{html.escape(o.name.replace('_', ' '))}</th>"
+                   for o in search.objectives)
+    body = ""
+    for val, label in ((0, "reopened"), (1, "kept closed")):
+        sub = deals[deals[switch] == val]
+        if not len(sub):
+            body += f"<tr><td>crossings {label}: no front deal</td></tr>"
+            continue
+        cells = "".join(f"<td>{_change(float(sub[f'objective:{o.name}'].min()), sq[o.name])}</td>"
+                        for o in search.objectives)
+        body += f"<tr><td>crossings {label} ({len(sub)} front deals)</td>{cells}</tr>"
+    return (f"<p>The best the front reaches on each objective (each cell may be a different deal) with the crossings "
+            f"closed in December 2023 reopened or kept closed:</p><table><tr><th></th>{head}</tr>{body}</table>")
 
 
 def plain_words(search, table: pd.DataFrame, front: pd.DataFrame, both: pd.DataFrame) -> str:
@@ -136,15 +168,13 @@ def plain_words(search, table: pd.DataFrame, front: pd.DataFrame, both: pd.DataF
              f"deal is at least as good on every objective and better on one)."]
     switch = f"lever:{CROSSINGS}"
     if switch in deals and len(deals):
-        reopened = deals[deals[switch] == 0]
-        parts.append(f"{len(reopened)} of the {len(deals)} front deals reopen the crossings closed in December 2023. ")
-        for label, sub in (("reopening", reopened), ("keeping them closed", deals[deals[switch] == 1])):
-            if len(sub):
-                med = {n: float(sub[f"objective:{n}"].median()) for n in search.names}
-                parts.append(f"Front deals {label}: median US encounters {_change(med['us_encounters'], sq['us_encounters'])}, "
-                             f"peak custody over capacity {_change(med['us_peak_custody_over_capacity'], sq['us_peak_custody_over_capacity'])}, "
-                             f"Mexico's trade blocked {_change(med['mexico_trade_blocked_usd'], sq['mexico_trade_blocked_usd'])}, "
-                             f"Mexico's personnel {_change(med['mexico_personnel'], sq['mexico_personnel'])}.")
+        reopened, closed = deals[deals[switch] == 0], deals[deals[switch] == 1]
+        parts.append(f"{len(reopened)} of the {len(deals)} front deals reopen the crossings closed in December 2023.")
+        for n in ("us_encounters", "us_peak_custody_over_capacity"):
+            if len(reopened) and len(closed):
+                a, b = float(reopened[f"objective:{n}"].min()), float(closed[f"objective:{n}"].min())
+                parts.append(f"The lowest {n.replace('_', ' ')} on the front is {_change(a, sq[n])} with the crossings "
+                             f"reopened and {_change(b, sq[n])} with them kept closed.")
     if len(both):
         parts.append(f"{len(both)} deal(s) are better than the status quo for both governments (no objective of "
                      f"either worse by more than the noise, and one of each better by more than it): a trade both "
@@ -178,19 +208,24 @@ def write_report(search, table: pd.DataFrame, front: pd.DataFrame, conv: pd.Data
     disc_html = ""
     if discovery:
         disc_html = f"<h2>Where the deal fails: scenario discovery</h2><p>{html.escape(discovery['summary'])}</p>"
-        if discovery.get("box"):
-            disc_html += "<table><tr><th>parameter</th><th>from</th><th>to</th><th>range drawn</th></tr>" + "".join(
-                f"<tr><td>{html.escape(b['parameter'])}</td><td>{b['low']:.4g}</td><td>{b['high']:.4g}</td>"
-                f"<td>{b['range'][0]:.4g}..{b['range'][1]:.4g}</td></tr>" for b in discovery["box"]) + "</table>"
+        for target, b in discovery.get("boxes", {}).items():
+            if not b["box"]:
+                continue
+            disc_html += (f"<p>Fails {'for both governments' if target == 'both' else 'for ' + target}:</p>"
+                          "<table><tr><th>parameter</th><th>from</th><th>to</th><th>range drawn</th></tr>" + "".join(
+                              f"<tr><td>{html.escape(x['parameter'])}</td><td>{x['low']:.4g}</td><td>{x['high']:.4g}</td>"
+                              f"<td>{x['range'][0]:.4g}..{x['range'][1]:.4g}</td></tr>" for x in b["box"]) + "</table>")
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>corridor deals: {html.escape(search.sc.name)}</title>
 <style>body{{font-family:sans-serif;max-width:1350px;margin:1em auto;font-size:14px}} img{{max-width:100%}}
-table{{border-collapse:collapse;font-size:11px}} td,th{{border:1px solid #ccc;padding:2px 4px;vertical-align:top}}
+table{{border-collapse:collapse;font-size:10px;width:100%}} td,th{{border:1px solid #ccc;padding:2px 4px;vertical-align:top}}
 .m{{color:#666;font-size:10px}} .lv{{max-width:420px}}</style></head><body>
 <h1>The deal explorer: {html.escape(search.sc.name)}, deals from {s['branch']}</h1>
 <h2>What the front means</h2>{plain_words(search, table, front, both)}
 <h2>The front</h2>{figs}
+<h2>The levers searched</h2>{lever_table(search, sq_levers)}
+<h2>The December 2023 options on the front</h2>{by_switch(search, deals)}
 <h2>Deals better than the status quo for both governments</h2>{deal_rows(search, both, sq, sq_levers)}
-<h2>The front's deals, closest to the status quo's scale first</h2>
+<h2>The front's deals, lowest mean of deal / status quo over the objectives first</h2>
 <p>Each cell: the deal's score and its change from the status quo's; ~ marks a difference smaller than the
 ensemble noise (the status quo's standard deviation over its runs). Levers: the value on the branch date, the
 status quo's &rarr; the deal's; in brackets the phases of the model that read the lever and what it does.</p>
@@ -210,11 +245,11 @@ with every other deal (common random numbers). Noise (status quo's standard devi
 <li>Uncertain parameters: {html.escape(', '.join(f"{u['path']} {u['low']:.3g}..{u['high']:.3g}" for u in s['uncertain']))}
 (drawn within the calibration's ranges: a band half their width around the fitted value, ASSUMED).</li>
 <li>mexico_personnel is computed from the deal's levers: {s['base_personnel']:,.0f} &times; enforcement (the scenario's
-personnel figure on the branch date, facts_transit.csv row 18; proportionality ASSUMED) + {O.MODE_SHARE:g} &times;
-{s['base_personnel']:,.0f} per unit of contention on each mode (ASSUMED) + {O.SOUTH_BORDER:,.0f} per unit of blocking
+personnel figure on the branch date, facts_transit.csv row 18; proportionality ASSUMED) + {MODE_SHARE:g} &times;
+{s['base_personnel']:,.0f} per unit of contention on each mode (ASSUMED) + {SOUTH_BORDER:,.0f} per unit of blocking
 at the Guatemala border (the 2019 southern deployment, facts_transit.csv row 39).</li>
 <li>People in crowded border cities: people waiting in a border city with more people than its shelter places
-(the scenario's shelter capacities; {O.CROWDED_DEFAULT_PLACES:,.0f} where none is known, ASSUMED).</li>
+(the scenario's shelter capacities; {CROWDED_DEFAULT_PLACES:,.0f} where none is known, ASSUMED).</li>
 <li>Constraints: {html.escape(', '.join(s['constraints']) or 'none')}.</li></ul>
 <h2>Objectives</h2><table><tr><th>name</th><th>side</th><th>unit</th><th>status quo</th><th>meaning</th></tr>
 {''.join(f"<tr><td>{o.name}</td><td>{o.side}</td><td>{o.unit}</td><td>{_fmt(sq[o.name])}</td><td>{html.escape(o.meaning)}</td></tr>" for o in search.objectives)}

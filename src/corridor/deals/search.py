@@ -19,7 +19,6 @@ DIR holds at every moment only whole files (each written to a temporary name and
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import pickle
@@ -35,8 +34,8 @@ from .. import __version__
 from ..batch.runs import RunsFailed, dask_client, execute, prepare_scenario
 from ..errors import InputError
 from ..results import atomic_write, engine_fingerprint, write_json
-from . import objectives as O
-from . import scoring
+from .objectives import BY_NAME, MODES, OBJECTIVES, SIDES, parse_period, personnel, shelter_places
+from .scoring import STATISTIC_TEXT, noise, score, within_noise
 from .draws import default_uncertain, draw, given_uncertain
 from .evaluate import DealRun, evaluate_run
 from .space import BRANCH_DEFAULT, CROSSINGS, build_space, deal_overrides, narrow, parse_branch, value_on
@@ -82,7 +81,7 @@ class DealSearch:
         self.raw, self.sc = prepare_scenario(scenario, overrides)
         self.overrides = overrides
         self.branch = parse_branch(branch, self.sc)
-        self.period = O.parse_period(period, self.branch, self.sc.end)
+        self.period = parse_period(period, self.branch, self.sc.end)
         if self.period[1] > self.sc.end:
             raise InputError(f"--period: ends {self.period[1]}, after the scenario's end {self.sc.end}")
         if self.sc.end > self.period[1]:      # nothing after the period is measured: stop the runs there
@@ -92,7 +91,7 @@ class DealSearch:
             raise InputError(f"--seed {seed}: must be 0 or more")
         self.scale = float(scale) if scale is not None else None
         self.dims = build_space(self.sc, levers, self.branch)
-        self.objectives = list(O.OBJECTIVES)
+        self.objectives = list(OBJECTIVES)
         self.names = [o.name for o in self.objectives]
         self.base_personnel = value_on(self.sc.policies.mexico_personnel, self.branch, 0.0)
         self.constraints: list[tuple[str, str, float]] = []
@@ -100,7 +99,7 @@ class DealSearch:
             self._add_constraint(*parse_constraint(text))
         self.uncertain = given_uncertain(self.raw, vary) if vary else default_uncertain(self.raw)
         self.draws = [draw(self.seed, k, self.uncertain) for k in range(self.runs)]
-        self.places = O.shelter_places(self.sc)
+        self.places = shelter_places(self.sc)
         self._blob = zlib.compress(pickle.dumps(self.raw, protocol=pickle.HIGHEST_PROTOCOL), 6)
         self.identity = self._identity()
         self.status_quo: dict | None = None
@@ -127,7 +126,7 @@ class DealSearch:
             if (op == "<=" and best > value) or (op == ">=" and best < value):
                 raise InputError(f"--constraint {name}{op}{value:g}: infeasible, the searched levers need "
                                  f"{'at least' if op == '<=' else 'at most'} {best:,.0f} personnel "
-                                 f"({O.BY_NAME['mexico_personnel'].meaning})")
+                                 f"({BY_NAME['mexico_personnel'].meaning})")
         self.constraints.append((objective, op, value))
 
     def _levels(self, values: dict[str, float]) -> dict[str, float]:
@@ -135,10 +134,10 @@ class DealSearch:
         pol = self.sc.policies
         lv = {"enforcement": value_on(pol.mexico_enforcement, self.branch, 1.0),
               "guatemala_border_block": value_on(pol.guatemala_border_block, self.branch, 0.0)}
-        for m in O.MODES:
+        for m in MODES:
             lv[f"contention.{m}"] = value_on(pol.contention.get(m, 0.0), self.branch, 0.0)
         names = {"policies.mexico_enforcement": "enforcement", "policies.guatemala_border_block": "guatemala_border_block",
-                 **{f"policies.contention.{m}": f"contention.{m}" for m in O.MODES}}
+                 **{f"policies.contention.{m}": f"contention.{m}" for m in MODES}}
         for d in self.dims:
             for path in d.paths:
                 if path in names and d.name in values:
@@ -146,7 +145,7 @@ class DealSearch:
         return lv
 
     def _personnel(self, values: dict[str, float]) -> float:
-        return O.personnel(self._levels(values), self.base_personnel or 0.0)
+        return personnel(self._levels(values), self.base_personnel or 0.0)
 
     def _identity(self) -> str:
         blob = json.dumps({"raw": hashlib.sha256(self._blob).hexdigest(), "branch": str(self.branch),
@@ -161,7 +160,7 @@ class DealSearch:
         return {"scenario": self.sc.name, "scenario_arg": self.scenario_arg, "overrides": self.overrides,
                 "branch": str(self.branch), "period": [str(p) for p in self.period], "scale": self.scale,
                 "runs": self.runs, "seed": self.seed, "population": self.population, "budget": self.budget,
-                "statistic": scoring.STATISTIC_TEXT, "identity": self.identity, "version": __version__,
+                "statistic": STATISTIC_TEXT, "identity": self.identity, "version": __version__,
                 "engine": engine_fingerprint(), "base_personnel": self.base_personnel,
                 "space": [{"name": d.name, "paths": list(d.paths), "low": d.low, "high": d.high,
                            "integer": d.integer, "side": d.lever.side, "phases": list(d.lever.phases),
@@ -197,7 +196,7 @@ class DealSearch:
                               **{f"objective:{n}": fig[n] for n in self.names}}
                              for r, fig in zip(ordered, per_run)])
         return {"deal": deal, "levers": lever_values, "per_run": per_run, "rows": rows,
-                "scores": scoring.score(per_run, self.names)}
+                "scores": score(per_run, self.names)}
 
     def status_quo_levers(self) -> dict[str, float]:
         """Each dimension's value on the branch date in the base scenario (the crossings: 1 if all closed)."""
@@ -251,7 +250,7 @@ class DealSearch:
         dists = self._distributions()
         with dask_client(client, workers or 1) as c:
             self.status_quo = self.read_deal(STATUS_QUO, None) or self._evaluate([(STATUS_QUO, None)], c, log)[0]
-            self.sq_noise = scoring.noise(self.status_quo["per_run"], self.names)
+            self.sq_noise = noise(self.status_quo["per_run"], self.names)
             for t in study.get_trials(deepcopy=False):
                 if t.state == TrialState.COMPLETE:
                     rec = self.read_deal(_name(t.number), _values(t.params, self.dims))
@@ -356,8 +355,8 @@ class DealSearch:
             rows.append({"deal": name, "trial": rec["trial"], "generation": rec["generation"],
                          **{d.column: rec["levers"][d.name] for d in self.dims},
                          **{f"objective:{n}": s[n] for n in self.names}, "feasible": feasible,
-                         "within_noise": ",".join(scoring.within_noise(s, sq, self.sq_noise)),
-                         **{f"better_for_{side}": self.beats(s, side) for side in O.SIDES}})
+                         "within_noise": ",".join(within_noise(s, sq, self.sq_noise)),
+                         **{f"better_for_{side}": self.beats(s, side) for side in SIDES}})
         return pd.DataFrame(rows)
 
     def beats(self, scores: dict[str, float], side: str) -> bool:
@@ -379,7 +378,7 @@ class DealSearch:
         sq_row = {"deal": STATUS_QUO, "trial": -1, "generation": -1,
                   **{d.column: sq["levers"][d.name] for d in self.dims},
                   **{f"objective:{n}": sq["scores"][n] for n in self.names}, "feasible": True, "within_noise": "",
-                  **{f"better_for_{side}": False for side in O.SIDES}}
+                  **{f"better_for_{side}": False for side in SIDES}}
         return pd.concat([t, pd.DataFrame([sq_row])], ignore_index=True)
 
     def convergence(self) -> pd.DataFrame:

@@ -126,7 +126,7 @@ def _resolve(sc, path: str) -> tuple[L.Lever, list[str] | None]:
     """A lever path with or without a key → (lever, keys it sets); a keyed lever without key → its group."""
     try:
         setting = L.resolve_setting(sc, path, 0)  # parses the path; the range is checked in _checked
-    except L.LeverError as e:
+    except L.LeverError:
         lv = L.BY_PATH.get(path) or L.BY_PATH.get(path.rsplit(".", 1)[0])
         if lv is not None:       # a registry lever a deal cannot date (a choice, or fixed for a run)
             return lv, None
