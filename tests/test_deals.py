@@ -183,3 +183,17 @@ def test_fronts_of_several_searches_merge(reference, tmp_path):
     hv = pd.read_csv(tmp_path / "m" / "hypervolume.csv")
     assert hv["hypervolume"].iloc[-1] == pytest.approx(hv["hypervolume"].iloc[0])
     assert hv["hypervolume"].iloc[1] < hv["hypervolume"].iloc[0]
+
+
+def test_december_options_read_as_deals():
+    from corridor.deals.options import option_levers
+    s = DealSearch("status-quo", budget=1, levers=["crossings", "policies.mexico_enforcement",
+                                                   "policies.contention.train", "policies.development_aid"])
+    assert s.status_quo_levers()["crossings-closed-dec-2023"] == 1
+    assert option_levers(s, "reopen-only")["crossings-closed-dec-2023"] == 0      # reopened 2024-01-04
+    c = option_levers(s, "contention")
+    assert c["policies.mexico_enforcement"] == 1.6 and c["policies.contention.train"] == 0.6
+    assert c["crossings-closed-dec-2023"] == 1
+    assert option_levers(s, "mexico-package")["policies.development_aid"] == 0.5
+    with pytest.raises(InputError, match="not a variant"):
+        option_levers(make(), "contention")

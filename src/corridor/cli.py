@@ -429,6 +429,7 @@ def deals(
     population: int = typer.Option(16, "--population", help="deals per NSGA-II generation"),
     vary: List[str] = typer.Option([], "--vary", help="uncertain parameter PATH=LOW:HIGH (repeatable; default: the calibration's behaviour)"),
     discovery: int = typer.Option(0, "--discovery", help="draws of the uncertain parameters for scenario discovery of the headline deal (0: none)"),
+    options: bool = typer.Option(False, "--options/--no-options", help="also run the bundled December 2023 options as deals and place them against the front"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Search US-Mexico deals (NSGA-II on dask): front.csv, objectives.json, deals/, convergence.csv, report.html."""
@@ -443,6 +444,9 @@ def deals(
     log = (lambda m: None) if quiet else (lambda m: err_console.print(m, highlight=False))
     try:
         s.run(out, client=scheduler, workers=workers, log=log)
+        if options:
+            from .deals.options import place_options
+            place_options(s, client=scheduler, workers=workers, log=log)
         if discovery:
             from .deals.discovery import discover
             discover(s, draws=discovery, client=scheduler, workers=workers, log=log)

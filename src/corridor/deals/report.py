@@ -35,7 +35,7 @@ def _figure(w, h):
     return fig
 
 
-def tradeoffs(table: pd.DataFrame, front: pd.DataFrame, sq: dict) -> str:
+def tradeoffs(table: pd.DataFrame, front: pd.DataFrame, sq: dict, options: pd.DataFrame | None = None) -> str:
     fig = _figure(12, 7.5)
     axes = fig.subplots(2, 3).ravel()
     deals = front[front["deal"] != "status-quo"]
@@ -50,6 +50,12 @@ def tradeoffs(table: pd.DataFrame, front: pd.DataFrame, sq: dict) -> str:
         else:
             ax.scatter(deals[f"objective:{x}"], deals[f"objective:{y}"], s=22, c="#c62828", label="front")
         ax.scatter([sq[x]], [sq[y]], marker="*", s=180, c="k", label="status quo")
+        if options is not None and len(options):
+            ax.scatter(options[f"objective:{x}"], options[f"objective:{y}"], marker="D", s=30, facecolors="none",
+                       edgecolors="k", label="December options")
+            for _, o in options.iterrows():
+                ax.annotate(o["deal"].replace("option:", ""), (o[f"objective:{x}"], o[f"objective:{y}"]),
+                            fontsize=6, xytext=(3, 3), textcoords="offset points")
         ax.set_xlabel(f"{x} ({BY_NAME[x].side})", fontsize=8)
         ax.set_ylabel(f"{y} ({BY_NAME[y].side})", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -160,6 +166,20 @@ def by_switch(search, deals: pd.DataFrame) -> str:
             f"closed in December 2023 reopened or kept closed:</p><table><tr><th></th>{head}</tr>{body}</table>")
 
 
+def options_html(search, options: pd.DataFrame | None, sq: dict, sq_levers: dict) -> str:
+    if options is None or not len(options):
+        return ""
+    rows = options.copy()
+    rows["within_noise"] = ""
+    verdicts = "".join(
+        f"<li>{html.escape(r['deal'].replace('option:', ''))}: better than the status quo for the US "
+        f"{'yes' if r['better_for_US'] else 'no'}, for Mexico {'yes' if r['better_for_Mexico'] else 'no'}, for the "
+        f"people {'yes' if r['better_for_people'] else 'no'}; dominated by {int(r['dominated_by'])} front deal(s)</li>"
+        for _, r in options.iterrows())
+    return ("<p>The bundled options (each scenario's levers a week into the period, held from the branch date), run "
+            "as deals over the same runs:</p><ul>" + verdicts + "</ul>" + deal_rows(search, rows, sq, sq_levers))
+
+
 def plain_words(search, table: pd.DataFrame, front: pd.DataFrame, both: pd.DataFrame) -> str:
     deals = front[front["deal"] != "status-quo"]
     sq = search.status_quo["scores"]
@@ -196,12 +216,14 @@ def write_report(search, table: pd.DataFrame, front: pd.DataFrame, conv: pd.Data
     if len(deals):
         deals["_mean_ratio"] = np.mean([deals[f"objective:{n}"] / (sq[n] or 1.0) for n in search.names], axis=0)
         deals = deals.sort_values("_mean_ratio")
+    opt_path = search.out / "options.csv"
+    options = pd.read_csv(opt_path) if opt_path.is_file() else None
     disc_path = search.out / "discovery.json"
     discovery = json.loads(disc_path.read_text()) if disc_path.is_file() else None
     s = search.settings()
     figs = ""
     if len(table):
-        figs = (f"<img src='{tradeoffs(table, front, sq)}' alt='pairwise trade-offs'>"
+        figs = (f"<img src='{tradeoffs(table, front, sq, options)}' alt='pairwise trade-offs'>"
                 f"<img src='{parallel(front, search.names, sq)}' alt='parallel coordinates'>")
     conv_img = f"<img src='{convergence_chart(conv)}' alt='hypervolume per generation'>" if len(conv) else ""
     noise = ", ".join(f"{n} {_fmt(v)}" for n, v in search.sq_noise.items() if v > 0) or "not estimated (one run)"
@@ -223,7 +245,7 @@ table{{border-collapse:collapse;font-size:10px;width:100%}} td,th{{border:1px so
 <h2>What the front means</h2>{plain_words(search, table, front, both)}
 <h2>The front</h2>{figs}
 <h2>The levers searched</h2>{lever_table(search, sq_levers)}
-<h2>The December 2023 options on the front</h2>{by_switch(search, deals)}
+<h2>The December 2023 options on the front</h2>{by_switch(search, deals)}{options_html(search, options, sq, sq_levers)}
 <h2>Deals better than the status quo for both governments</h2>{deal_rows(search, both, sq, sq_levers)}
 <h2>The front's deals, lowest mean of deal / status quo over the objectives first</h2>
 <p>Each cell: the deal's score and its change from the status quo's; ~ marks a difference smaller than the
