@@ -30,12 +30,13 @@ DECEMBER_OPTIONS = ("reopen-only", "contention", "contention-and-reopen", "condi
 def option_levers(search, name: str) -> dict[str, float]:
     from ..scenario import load
     try:
-        sc = load(name, search.overrides)
+        plain = load(name)
+        if {c.id for c in plain.crossings} != {c.id for c in search.sc.crossings}:
+            raise InputError(f"{name} is not a variant of the searched scenario {search.sc.name} (other crossings); "
+                             f"the December options are variants of us-mexico")
+        sc = load(name, search.overrides) if search.overrides else plain
     except InputError as e:
         raise InputError(f"--options {name}: {e}") from None
-    if {c.id for c in sc.crossings} != {c.id for c in search.sc.crossings}:
-        raise InputError(f"--options: {name} is not a variant of the searched scenario {search.sc.name} (other "
-                         f"crossings); the December options are variants of us-mexico")
     out = {}
     day = search.period[0] + dt.timedelta(days=READ_AFTER_DAYS)
     for d in search.dims:
