@@ -186,6 +186,11 @@ def plain_words(search, table: pd.DataFrame, front: pd.DataFrame, both: pd.DataF
     parts = [f"{len(table)} deals were evaluated, each over {search.runs} run(s) with the same seeds and draws of "
              f"{len(search.uncertain)} uncertain behavioural parameters; {len(deals)} are on the front (no other "
              f"deal is at least as good on every objective and better on one)."]
+    if len(table) and len(deals) > 0.5 * len(table):
+        parts.append(f"With {len(search.names)} objectives most deals are on the front ({len(deals)} of {len(table)}): "
+                     f"a deal rarely loses on every count at once, so the front by itself says little, and what "
+                     f"sorts the deals is which side gains what (below: the December options and the deals better "
+                     f"for both governments).")
     switch = f"lever:{CROSSINGS}"
     if switch in deals and len(deals):
         reopened, closed = deals[deals[switch] == 0], deals[deals[switch] == 1]
