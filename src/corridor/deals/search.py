@@ -124,8 +124,8 @@ class DealSearch:
             lo_dims = {d.name: (d.low if op == "<=" else d.high) for d in self.dims}
             best = self._personnel(lo_dims)
             if (op == "<=" and best > value) or (op == ">=" and best < value):
-                raise InputError(f"--constraint {name}{op}{value:g}: infeasible, the searched levers need "
-                                 f"{'at least' if op == '<=' else 'at most'} {best:,.0f} personnel "
+                raise InputError(f"--constraint {name}{op}{value:g}: infeasible, over their ranges the searched levers need "
+                                 f"{'at least' if op == '<=' else 'at most'} {best:,.0f} personnel between them "
                                  f"({BY_NAME['mexico_personnel'].meaning})")
         self.constraints.append((objective, op, value))
 
