@@ -505,6 +505,68 @@ def calibrate(
         console.print(f"fitted defaults in {defaults}", highlight=False)
 
 
+@app.command()
+@friendly
+def deals(
+    scenario: str = typer.Argument("status-quo", help="bundled scenario name or YAML path: the no-deal base"),
+    budget: int = typer.Option(..., "--budget", "-n", help="deals evaluated in all (a rerun with more resumes)"),
+    out: Path = typer.Option(..., "--out", "-o", help="output directory (an interrupted search resumes here)"),
+    branch: str = typer.Option("2023-12-28", "--branch", help="the day a deal's levers take effect"),
+    scale: Optional[float] = typer.Option(None, help="people per agent (default: the scenario's)"),
+    runs: int = typer.Option(2, "--runs", "-r", help="runs per deal (seeds and uncertain parameters shared by every deal)"),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="local worker processes (default 1); ignored with --scheduler"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="dask scheduler address, e.g. tcp://127.0.0.1:8786"),
+    seed: Optional[int] = typer.Option(None, help="seed of the runs and of the search (default: the scenario's)"),
+    set_: List[str] = typer.Option([], "--set", help="override a field for every deal: dotted.path=value (repeatable)"),
+    lever: List[str] = typer.Option([], "--lever", help="a searched lever PATH[=LOW:HIGH] (repeatable; default: the talks' levers)"),
+    constraint: List[str] = typer.Option([], "--constraint", help="NAME<=VALUE or NAME>=VALUE on an objective or a lever (repeatable)"),
+    period: Optional[str] = typer.Option(None, "--period", help="FROM:TO of the objectives (default: the 6 months after the branch month)"),
+    population: int = typer.Option(16, "--population", help="deals per NSGA-II generation"),
+    vary: List[str] = typer.Option([], "--vary", help="uncertain parameter PATH=LOW:HIGH (repeatable; default: the calibration's behaviour)"),
+    discovery: int = typer.Option(0, "--discovery", help="draws of the uncertain parameters for scenario discovery of the headline deal (0: none)"),
+    options: bool = typer.Option(False, "--options/--no-options", help="also run the bundled December 2023 options as deals and place them against the front"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Search US-Mexico deals (NSGA-II on dask): front.csv, objectives.json, deals/, convergence.csv, report.html."""
+    from .batch.runs import RunsFailed
+    from .deals import DealSearch
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: must be 1 or more")
+    if discovery < 0:
+        raise InputError(f"--discovery {discovery}: must be 0 or more")
+    s = DealSearch(scenario, budget=budget, branch=branch, scale=scale, runs=runs, seed=seed, overrides=set_,
+                   levers=lever or None, constraints=constraint, period=period, population=population, vary=vary or None)
+    log = (lambda m: None) if quiet else (lambda m: err_console.print(m, highlight=False))
+    try:
+        s.run(out, client=scheduler, workers=workers, log=log)
+        if options:
+            from .deals.options import place_options
+            place_options(s, client=scheduler, workers=workers, log=log)
+        if discovery:
+            from .deals.discovery import discover
+            discover(s, draws=discovery, client=scheduler, workers=workers, log=log)
+    except RunsFailed as e:
+        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    front = s.front()
+    console.print(f"{len(s.deals)} deals evaluated, {len(front) - 1} on the front; results in {out}/ "
+                  f"(front.csv, objectives.json, deals/, convergence.csv, report.html)", highlight=False)
+
+
+@app.command("deals-merge")
+@friendly
+def deals_merge(
+    dirs: List[Path] = typer.Argument(..., help="the --out folders of finished `corridor deals` searches (e.g. one per seed)"),
+    out: Path = typer.Option(..., "--out", "-o", help="output directory: front.csv and hypervolume.csv"),
+):
+    """Merge the fronts of several deal searches: the deals none dominates, and each front's hypervolume."""
+    from .deals.front import merge_dirs
+    hv = merge_dirs([str(d) for d in dirs], out)
+    for _, r in hv.iterrows():
+        console.print(f"{r['front']:<24} {int(r['deals']):>5} deals  hypervolume {r['hypervolume']:.4g}", highlight=False)
+    console.print(f"merged front in {out}/front.csv, hypervolumes in {out}/hypervolume.csv", highlight=False)
+
+
 def main():  # pragma: no cover
     app()
 
