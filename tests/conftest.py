@@ -13,3 +13,16 @@ def one_thread():
     numba.set_num_threads(1)
     yield
     numba.set_num_threads(n)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_cache(tmp_path_factory):
+    """Saved run states (branching) go to a folder of the test session, not the user's cache."""
+    import os
+    old = os.environ.get("CORRIDOR_STATE_DIR")
+    os.environ["CORRIDOR_STATE_DIR"] = str(tmp_path_factory.mktemp("states"))
+    yield
+    if old is None:
+        os.environ.pop("CORRIDOR_STATE_DIR", None)
+    else:
+        os.environ["CORRIDOR_STATE_DIR"] = old

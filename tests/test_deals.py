@@ -197,3 +197,19 @@ def test_december_options_read_as_deals():
     assert option_levers(s, "mexico-package")["policies.development_aid"] == 0.5
     with pytest.raises(InputError, match="not a variant"):
         option_levers(make(), "contention")
+
+
+def test_a_deal_run_branched_from_the_saved_state_scores_as_a_whole_run(tmp_path, monkeypatch):
+    import dataclasses
+    monkeypatch.setenv("CORRIDOR_STATE_DIR", str(tmp_path / "states"))
+    search = make()
+    values = {**search.status_quo_levers()}
+    key = next(k for k in values if "mexico_enforcement" in k)
+    values[key] = 2.0                                         # a deal: more enforcement from the branch date
+    for deal, vals in (("status-quo", None), ("more-enforcement", values)):
+        task = search.tasks(deal, vals, 0)[0]
+        assert task.branch == "2023-02-01"
+        branched = [evaluate_run(task)["figures"] for _ in range(2)]     # the second starts from the state
+        whole = evaluate_run(dataclasses.replace(task, branch=""))["figures"]
+        assert branched[0] == whole and branched[1] == whole
+    assert len(list((tmp_path / "states").rglob("*.npz"))) == 1           # one state serves every deal of a draw

@@ -181,7 +181,7 @@ class DealSearch:
                                    .encode()).hexdigest()
             out.append(DealRun(first_index + k, deal, k, seed, ov, self._blob, self.scale,
                                (str(self.period[0]), str(self.period[1])), self.places, ident,
-                               code=engine_fingerprint()))
+                               code=engine_fingerprint(), branch=str(self.branch)))
         return out
 
     def record(self, deal: str, values: dict[str, float] | None, results: list[dict]) -> dict:
