@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from ..analysis.observed import load_observed
+from ..report import band_tables, daily_table, observed_table
 from ..errors import InputError
 from ..report.world_tables import WorldTables
 from ..results import read_run
@@ -42,9 +43,29 @@ def _results(jid: str, folder: str) -> tuple[pd.DataFrame, dict, pd.DataFrame | 
     return df, info, (pd.read_parquet(q) if q.exists() else None)
 
 
+@lru_cache(maxsize=1)
+def _observed_wide() -> pd.DataFrame:
+    return observed_table(_observed())
+
+
+@lru_cache(maxsize=16)
+def _scenario(yaml_text: str):
+    return validate(yaml_text, "scenario.yaml")
+
+
 @lru_cache(maxsize=16)
 def _world(jid: str, yaml_text: str) -> WorldTables:
-    return WorldTables.from_scenario(validate(yaml_text, "scenario.yaml"))
+    """The run's places, legs and sectors, with the labels (baseline, totals period, map window) of the bundled
+    scenario it extends when it has none of its own."""
+    from dataclasses import replace
+    from ..report.labels import labels_for
+    world = WorldTables.from_scenario(_scenario(yaml_text))
+    if not world.labels.source:
+        import yaml as _yaml
+        parent = (_yaml.safe_load(yaml_text) or {}).get("extends")
+        if parent:
+            world = replace(world, labels=labels_for(str(parent)))
+    return world
 
 
 def _error(text: str) -> html.Div:
@@ -183,14 +204,22 @@ def register(app, queue: RunQueue) -> None:
                   Output("map-month", "value"),
                   Input("shown", "data"), Input("pinned", "data"), State("session", "data"))
     def draw(shown, pinned, session):
+        try:
+            return _draw(shown, pinned, session)
+        except Exception as e:  # noqa: BLE001 - a chart that cannot be drawn says why; the page keeps working
+            msg = empty_figure(f"could not draw this run: {type(e).__name__}: {e}")
+            return (msg,) * 9 + (_error(f"could not draw this run: {e}"), "", "", msg, no_update, no_update,
+                                 no_update)
+
+    def _draw(shown, pinned, session):
         job, pjob = _job(queue, shown, session), _job(queue, pinned, session)
         if job is None or job.state != "done":
             blank = empty_figure("Press Run: the preset's levers as they stand, or as you set them")
             return (blank,) * 9 + ("", "", "", blank, 0, {}, 0)
-        run = (job.label, _results(job.id, str(job.folder))[0])
+        run = (job.label, _daily(job.id, str(job.folder)))
         q = _results(job.id, str(job.folder))[2]
-        pin = (pjob.label, _results(pjob.id, str(pjob.folder))[0]) if pjob and pjob.id != job.id else None
-        v = Views.from_frames(run, pin, _observed(), q)
+        pin = (pjob.label, _daily(pjob.id, str(pjob.folder))) if pjob and pjob.id != job.id else None
+        v = Views(run, pin, _observed_wide(), band_tables(q))
         world = _world(job.id, job.yaml_text)
         sectors = world.sectors
         if pin is not None:
@@ -206,7 +235,7 @@ def register(app, queue: RunQueue) -> None:
         start = next((i for i, m in enumerate(months) if m >= pd.Timestamp("2024-01-01")), 0)
         return (fig_daily(v), fig_monthly(v), fig_sectors(v, sectors), fig_nationalities(v), fig_mexico(v),
                 fig_custody(v, sectors), fig_waiting(v), fig_outcomes(v), diff, table, job.command, job.yaml_text,
-                _timeline(mapping, validate(job.yaml_text, "scenario.yaml")), max(len(months) - 1, 0), marks, start)
+                _timeline(mapping, _scenario(job.yaml_text)), max(len(months) - 1, 0), marks, start)
 
     @app.callback(Output("fig-map", "figure"), Output("map-date", "children"),
                   Input("map-month", "value"), Input("shown", "data"), State("session", "data"))
@@ -252,10 +281,15 @@ def register(app, queue: RunQueue) -> None:
         return dict(content=job.command + "\n", filename=f"{stem}.command.txt")
 
 
+SKIPPED = ("lever:", "perceived_chance:", "departures:", "darien_crossings:", "processing_capacity:")
+
+
 @lru_cache(maxsize=16)
 def _daily(jid: str, folder: str) -> pd.DataFrame:
-    from ..report import daily_table
-    return daily_table(_results(jid, folder)[0])
+    """A run's wide daily table, without the series no chart draws (the levers' records, ...)."""
+    df = _results(jid, folder)[0]
+    keep = ~df["metric"].str.startswith(SKIPPED)
+    return daily_table(df[keep])
 
 
 @lru_cache(maxsize=16)

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 from dash import html
 
-from ..report import report_totals
-from ..report.totals import TOTALS, format_value
+from ..report.prepare import pick_baseline, resolve_period
+from ..report.totals import TOTALS, format_value, totals_table as _totals
 from ..report.world_tables import WorldTables
 
 __all__ = ["SIDE_OF", "totals_rows", "totals_table"]
@@ -31,9 +31,12 @@ assert set(SIDE_OF) == {label for label, _, _ in TOTALS}
 
 
 def totals_rows(world: WorldTables, pin: tuple[str, pd.DataFrame], run: tuple[str, pd.DataFrame]) -> pd.DataFrame:
-    """Tidy totals of both runs (as `corridor compare` makes them), the pinned run as baseline, with a side."""
+    """Tidy totals of both runs' wide daily tables (as `corridor compare` makes them: `report_totals`), the
+    pinned run as baseline, with the side each quantity counts for."""
     names = [pin[0], run[0]] if pin[0] != run[0] else [pin[0], run[0] + " (this run)"]
-    tot = report_totals({names[0]: pin[1], names[1]: run[1]}, baseline=names[0], labels=world.labels)
+    daily = {names[0]: pin[1], names[1]: run[1]}
+    per, _note = resolve_period(daily, world.labels.totals_period)
+    tot = _totals(daily, per, pick_baseline(names, names[0], None))
     tot["side"] = tot["quantity"].map(SIDE_OF).fillna("rules")
     return tot
 

@@ -93,14 +93,15 @@ def fig_corridor_map(world: WorldTables, daily: pd.DataFrame, month: pd.Timestam
         mids[0].append(m[0])
         mids[1].append(m[1])
         mids[2].append(f"{places.loc[a, 'name']} → {places.loc[b, 'name']} ({lg['mode']}): {flow:,.0f} people")
-    shown = set()
+    widest = {}
+    for mode, cls in groups:
+        widest[mode] = max(widest.get(mode, 0), cls)
     for (mode, cls), (gx, gy) in sorted(groups.items(), key=lambda kv: kv[0][1]):
         fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", hoverinfo="skip", name=mode, legendgroup=mode,
-                                 showlegend=mode not in shown, opacity=0.85 if cls else 0.35,
+                                 showlegend=cls == widest[mode], opacity=0.85 if cls else 0.35,
                                  line=dict(color=MODE_COLOURS.get(mode, "#333333"), width=WIDTH_CLASSES[cls],
                                            dash="dot" if cls == 0 else "solid")))
-        shown.add(mode)
-    fig.add_trace(go.Scatter(x=mids[0], y=mids[1], mode="markers", marker=dict(size=6, opacity=0),
+        fig.add_trace(go.Scatter(x=mids[0], y=mids[1], mode="markers", marker=dict(size=6, opacity=0),
                              hovertext=mids[2], hoverinfo="text", showlegend=False))
     px, py, ps, pt = [], [], [], []
     for pid, (lon, lat) in coords.items():
@@ -109,7 +110,7 @@ def fig_corridor_map(world: WorldTables, daily: pd.DataFrame, month: pd.Timestam
         pop = max(pops.get(pid, 0.0), 0.0)
         px.append(lon)
         py.append(lat)
-        ps.append(4 + 40 * math.sqrt(pop / max_pop) if max_pop > 0 else 4)
+        ps.append(4 + 26 * math.sqrt(pop / max_pop) if max_pop > 0 else 4)
         pt.append(f"{places.loc[pid, 'name']} ({places.loc[pid, 'kind']}): {pop:,.0f} people")
     fig.add_trace(go.Scatter(x=px, y=py, mode="markers", name="people at a place (mean)", hovertext=pt,
                              hoverinfo="text", marker=dict(size=ps, color="rgba(192,57,43,0.55)",
@@ -125,10 +126,10 @@ def fig_corridor_map(world: WorldTables, daily: pd.DataFrame, month: pd.Timestam
                         f"{max_flow:,.0f}), dots ∝ people at a place (largest = {max_pop:,.0f})",
                    x=0.01, font=dict(size=14)),
         height=620, template="plotly_white", plot_bgcolor="#dbe9f4", margin=dict(l=40, r=10, t=50, b=30),
-        xaxis=dict(range=[x0, x1], showgrid=False, zeroline=False, title="longitude"),
-        yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, title="latitude",
+        xaxis=dict(range=[x0, x1], showgrid=False, zeroline=False, title="longitude", constrain="domain"),
+        yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, title="latitude", constrain="domain",
                    scaleanchor="x", scaleratio=1 / math.cos(math.radians((y0 + y1) / 2))),
-        legend=dict(orientation="h", y=-0.08), uirevision="map")
+        legend=dict(orientation="h", y=-0.08))
     return fig
 
 

@@ -218,7 +218,8 @@ def fig_custody(v: Views, sectors: list[str]) -> go.Figure:
         r, c = i // cols + 1, i % cols + 1
         for label, d, colour, dash in v.runs():
             if f"custody_population:{s}" in d.columns:
-                fig.add_trace(go.Scatter(x=d.index, y=d[f"custody_population:{s}"], name=f"{label}: in custody",
+                fig.add_trace(go.Scatter(x=d.index, y=d[f"custody_population:{s}"].rolling(7, min_periods=1, center=True).mean(),
+                                         name=f"{label}: in custody (7-day mean)",
                                          legendgroup=label, showlegend=i == 0,
                                          line=dict(color=colour, dash=dash, width=1.5)), row=r, col=c)
         d = v.run[1] if v.run is not None else v.runs()[0][1]

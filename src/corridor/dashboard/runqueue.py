@@ -116,6 +116,7 @@ class RunQueue:
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="corridor-serve-"))
         self.jobs: dict[str, Job] = {}
         self.waiting: list[Job] = []
+        self.counts: dict[str, int] = {}     # runs asked for per page, to number them
         self.cv = threading.Condition()
         self.ctx = mp.get_context("spawn")
         for i in range(parallel):
@@ -131,6 +132,8 @@ class RunQueue:
                                  f"{self.per_session} at once (wait for one to finish)")
             if len(self.waiting) >= self.max_waiting:
                 raise InputError(f"run: the queue is full ({len(self.waiting)} runs waiting); try again shortly")
+            self.counts[session] = self.counts.get(session, 0) + 1
+            label = f"run {self.counts[session]}: {label}"
             jid = secrets.token_hex(8)
             folder = self.root / jid
             folder.mkdir(parents=True)
