@@ -139,6 +139,10 @@ def overlay(sc: Scenario, base_map: dict, edits: Edits) -> dict:
     edit: dict[str, Any] = {}
     if edits.end is not None and edits.end != sc.end:
         edit["end"] = edits.end
+        if any(c.date > edits.end for c in sc.caravans):
+            # a caravan after the run's last day is outside its period: the run stops before it sets out
+            edit["caravans"] = [c.model_dump(mode="json", exclude_none=True) for c in sc.caravans
+                                if c.date <= edits.end]
     if policies:
         edit["policies"] = policies
     if nats:
@@ -152,6 +156,8 @@ def overlay(sc: Scenario, base_map: dict, edits: Edits) -> dict:
     if rules:
         edit["rules"] = list(rules.values())
     out = deep_merge(base_map, edit)
+    if "caravans" in edit:
+        out["caravans"] = edit["caravans"]      # replaced, not merged by id: the later ones are left out
     if not edit and out.get("name", "").endswith("-edited") and "extends" in out and len(out) == 2:
         out["name"] = out["name"][: -len("-edited")] + "-as-is"     # the preset run as it stands
     return out
