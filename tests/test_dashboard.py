@@ -228,7 +228,7 @@ def test_sessions_at_once_queue_and_stay_apart(browser, server):
     """Three pages run at once: two run, the third sees its place in the queue; each sees only its own run."""
     pages = [_page(browser, server) for _ in range(3)]
     for i, page in enumerate(pages):
-        _settings(page, end="2023-09-30" if i < 2 else SMALL["end"], scale="100" if i < 2 else "200")
+        _settings(page, end="2023-08-31" if i < 2 else SMALL["end"])
     pages[2].evaluate("() => { window.__seen = []; new MutationObserver(() => window.__seen.push("
                       "document.querySelector('#status').innerText)).observe(document.querySelector('#status'),"
                       " {childList: true, subtree: true, characterData: true}); }")

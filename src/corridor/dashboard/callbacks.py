@@ -11,6 +11,7 @@ from functools import lru_cache
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from ..analysis.observed import load_observed
 from ..report import band_tables, daily_table, observed_table
@@ -204,6 +205,8 @@ def register(app, queue: RunQueue) -> None:
                   Output("map-month", "value"),
                   Input("shown", "data"), Input("pinned", "data"), State("session", "data"))
     def draw(shown, pinned, session):
+        if ctx.triggered_id == "pinned" and pinned == shown:
+            raise PreventUpdate          # pinning the run on show changes no chart
         try:
             return _draw(shown, pinned, session)
         except Exception as e:  # noqa: BLE001 - a chart that cannot be drawn says why; the page keeps working

@@ -170,11 +170,18 @@ def base_map(preset: str, upload_map: dict | None = None) -> dict:
     return {"name": f"{preset}-edited", "extends": preset}
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """YAML without anchors and aliases (one date used twice is written twice)."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
 def overlay_yaml(mapping: dict, command: str | None = None) -> str:
     head = "# Written by corridor serve (the dashboard)."
     if command:
         head += f" Reproduce the run with:\n#   {command}"
-    return head + "\n" + yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True)
+    return head + "\n" + yaml.dump(mapping, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
 
 
 # ----------------------------------------------------------------------------- checking files from the page

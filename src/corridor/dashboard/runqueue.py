@@ -7,6 +7,7 @@ reports its progress over a pipe. Each job is named by a random id; the page onl
 """
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
 import secrets
 import shutil
@@ -70,18 +71,27 @@ def _one(conn, folder: str, seed: int, scale: float, bands: int) -> None:
         sim.run(progress=lambda d, t: conn.send(("progress", d, t)) if d % 7 == 0 or d == t else None)
         sim.save(Path(folder) / "run")
         if bands > 1:
+            # on dask, in this process (threads: a run process may not start processes of its own)
+            from distributed import Client, LocalCluster
             from ..batch.ensemble import Ensemble
             conn.send(("ensemble", 0, bands))
-            Ensemble(str(path), runs=bands, scale=scale, seed=seed).run(
-                out_dir=Path(folder) / "ensemble", workers=1,
-                progress=lambda done, tot, failed: conn.send(("ensemble", done, tot)))
+            with LocalCluster(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as cl, \
+                    Client(cl) as client:
+                Ensemble(str(path), runs=bands, scale=scale, seed=seed).run(
+                    client=client, out_dir=Path(folder) / "ensemble",
+                    progress=lambda done, tot, failed: conn.send(("ensemble", done, tot)))
         conn.send(("done",))
     except InputError as e:
-        conn.send(("failed", f"error: {e}"))
+        conn.send(("failed", _private(f"error: {e}", folder)))
     except ConservationError as e:
-        conn.send(("failed", f"conservation check failed: {e}"))
+        conn.send(("failed", _private(f"conservation check failed: {e}", folder)))
     except Exception as e:  # noqa: BLE001 - the page shows any failure and keeps working
-        conn.send(("failed", f"run failed: {type(e).__name__}: {e}"))
+        conn.send(("failed", _private(f"run failed: {type(e).__name__}: {e}", folder)))
+
+
+def _private(message: str, folder: str) -> str:
+    """A message for the page: the server's folders are not the page's business."""
+    return message.replace(f"{folder}/", "").replace(folder, "<run folder>")
 
 
 def _child(conn) -> None:
@@ -119,6 +129,7 @@ class RunQueue:
         self.counts: dict[str, int] = {}     # runs asked for per page, to number them
         self.cv = threading.Condition()
         self.ctx = mp.get_context("spawn")
+        atexit.register(shutil.rmtree, self.root, True)     # the runs live as long as the server
         for i in range(parallel):
             threading.Thread(target=self._worker, name=f"corridor-run-{i}", daemon=True).start()
 
