@@ -42,6 +42,29 @@ def test_overlay_keeps_the_past_and_replaces_later_steps():
     assert again.policies.mexico_enforcement[-1].value == 2.0
 
 
+def test_dated_changes_rule_thresholds_and_bounds():
+    """Dated changes add steps; a rule's threshold is edited by name; values outside the registry's bounds, dates
+    outside the period and scales below 1 are refused with the field and what is valid."""
+    from corridor.dashboard.callbacks import _bounded
+    from corridor.dashboard.controls import read_edits
+    sc = load("conditional-reopen")
+    rid = [{"type": "rule", "name": "reopen-on-enforcement", "part": "condition"}]
+    e = read_edits(sc, "2023-12-28", "", [], [], rid, [1.2],
+                   [("2024-03-01", "policies.contention.bus", "0.1"), (None, None, None)])
+    m = overlay(sc, base_map("conditional-reopen"), e)
+    import yaml
+    again = validate(yaml.safe_dump(m, sort_keys=False), "x.yaml")
+    assert again.rules[0].condition.threshold == 1.2
+    bus = again.policies.contention["bus"]
+    assert [str(s.start) for s in bus][-2:] == ["2023-12-28", "2024-03-01"] and bus[-1].value == 0.1
+    with pytest.raises(InputError, match=r"policies.contention.bus.*valid: a share from 0 to 1"):
+        read_edits(sc, "2023-12-28", "", [], [], [], [], [("2024-03-01", "policies.contention.bus", "3")])
+    with pytest.raises(InputError, match="outside the scenario's period"):
+        read_edits(sc, "2031-01-01", "", [], [], [], [], [])
+    with pytest.raises(InputError, match="--scale 0: valid: from 1 to 1000"):
+        _bounded(0, "--scale", 1, 1000)
+
+
 def test_upload_must_extend_a_bundled_scenario():
     with pytest.raises(InputError, match=r"^x\.yaml: field 'extends'"):
         validate("name: x\nextends: /etc/passwd\n", "x.yaml")
@@ -93,12 +116,14 @@ def browser(server):
         b = p.chromium.launch(executable_path=CHROMIUM,
                               args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                     "--disable-background-networking", "--disable-component-update"])
-        yield b
+        context = b.new_context(viewport={"width": 1400, "height": 950}, accept_downloads=True)
+        yield context          # one browser, many tabs: each page load is its own session (and shares the cache)
+        context.close()
         b.close()
 
 
 def _page(browser, server, requests: list | None = None):
-    page = browser.new_page(viewport={"width": 1400, "height": 950}, accept_downloads=True)
+    page = browser.new_page()
     if requests is not None:
         page.on("request", lambda r: requests.append(r.url))
     page.goto(server)
@@ -172,6 +197,7 @@ def test_run_pin_compare_download_and_rerun(browser, server, tmp_path):
     assert "+" in row.split("\t")[-1]
 
     page.click(".tab >> text=Scenario & downloads")
+    page.wait_for_selector("#command >> text=corridor run")
     command = page.inner_text("#command")
     assert command.startswith("corridor run ") and "--scale 200" in command
     with page.expect_download() as dl:
@@ -227,13 +253,14 @@ def test_upload_error_in_the_cli_words(browser, server, tmp_path):
 def test_sessions_at_once_queue_and_stay_apart(browser, server):
     """Three pages run at once: two run, the third sees its place in the queue; each sees only its own run."""
     pages = [_page(browser, server) for _ in range(3)]
-    for i, page in enumerate(pages):
-        _settings(page, end="2023-08-31" if i < 2 else SMALL["end"])
+    for i, page in enumerate(pages):   # the first two run longer, so the third waits for one of them
+        _settings(page, end="2023-07-31" if i < 2 else SMALL["end"], scale="100" if i < 2 else "200")
     pages[2].evaluate("() => { window.__seen = []; new MutationObserver(() => window.__seen.push("
                       "document.querySelector('#status').innerText)).observe(document.querySelector('#status'),"
                       " {childList: true, subtree: true, characterData: true}); }")
     for page in pages:
         page.click("#run")
+        page.wait_for_selector("#run-msg >> text=run 1:", timeout=15_000)   # queued (or already done)
     for page in pages:
         page.wait_for_function("document.querySelector('#status').innerText.startsWith('done: run 1:')",
                                timeout=120_000)

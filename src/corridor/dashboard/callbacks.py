@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from ..analysis.observed import load_observed
@@ -20,7 +20,7 @@ from ..report.world_tables import WorldTables
 from ..results import read_run
 from ..scenario import load
 from .compare_view import totals_rows, totals_table
-from .controls import changes_panel, lever_panel, read_edits, rules_panel
+from .controls import changes_panel, key_rows, lever_panel, read_edits, rules_panel
 from .corridor_map import fig_corridor_map, month_starts, scale_of
 from .edits import MAX_UPLOAD_BYTES, base_map, base_scenario, check_upload, overlay, overlay_yaml, safe_name, validate
 from .figures import (Views, empty_figure, fig_custody, fig_daily, fig_differences, fig_mexico, fig_monthly,
@@ -131,6 +131,19 @@ def register(app, queue: RunQueue) -> None:
         desc = f"{sc.name}: {sc.description} ({sc.start} to {sc.end})"
         return lever_panel(sc, day), rules_panel(sc), changes_panel(sc), desc, upload, msg
 
+    @app.callback(Output({"type": "keyed-body", "path": MATCH}, "children"),
+                  Input({"type": "keyed-sum", "path": MATCH}, "n_clicks"),
+                  State({"type": "keyed-body", "path": MATCH}, "children"), State("preset", "value"),
+                  State("upload-store", "data"), State("branch", "value"), prevent_initial_call=True)
+    def open_keyed(_n, children, preset, upload, branch):
+        if children:
+            raise PreventUpdate              # made once; closing and opening keeps what was set
+        try:
+            return key_rows(_scenario_of(preset, upload), ctx.triggered_id["path"],
+                            dt.date.fromisoformat(str(branch).strip()))
+        except (InputError, ValueError) as e:
+            return _error(f"error: {e}")
+
     @app.callback(Output("job", "data"), Output("run-msg", "children"), Output("tick", "disabled"),
                   Input("run", "n_clicks"),
                   State("session", "data"), State("preset", "value"), State("upload-store", "data"),
@@ -197,52 +210,73 @@ def register(app, queue: RunQueue) -> None:
             return no_update, "run something first: the run shown is what gets pinned"
         return job.id, f"pinned: {job.label}; the next run is compared with it (Compare tab)"
 
-    @app.callback(Output("fig-daily", "figure"), Output("fig-monthly", "figure"), Output("fig-sectors", "figure"),
-                  Output("fig-nats", "figure"), Output("fig-mexico", "figure"), Output("fig-custody", "figure"),
-                  Output("fig-waiting", "figure"), Output("fig-outcomes", "figure"), Output("fig-diff", "figure"),
-                  Output("totals", "children"), Output("command", "children"), Output("yaml", "children"),
-                  Output("fig-timeline", "figure"), Output("map-month", "max"), Output("map-month", "marks"),
-                  Output("map-month", "value"),
-                  Input("shown", "data"), Input("pinned", "data"), State("session", "data"))
-    def draw(shown, pinned, session):
-        if ctx.triggered_id == "pinned" and pinned == shown:
-            raise PreventUpdate          # pinning the run on show changes no chart
-        try:
-            return _draw(shown, pinned, session)
-        except Exception as e:  # noqa: BLE001 - a chart that cannot be drawn says why; the page keeps working
-            msg = empty_figure(f"could not draw this run: {type(e).__name__}: {e}")
-            return (msg,) * 9 + (_error(f"could not draw this run: {e}"), "", "", msg, no_update, no_update,
-                                 no_update)
-
-    def _draw(shown, pinned, session):
+    def _views(shown, pinned, session):
+        """(job, Views, world) of this page's shown run and its pinned run; None while there is no run."""
         job, pjob = _job(queue, shown, session), _job(queue, pinned, session)
         if job is None or job.state != "done":
-            blank = empty_figure("Press Run: the preset's levers as they stand, or as you set them")
-            return (blank,) * 9 + ("", "", "", blank, 0, {}, 0)
+            return None
         run = (job.label, _daily(job.id, str(job.folder)))
         q = _results(job.id, str(job.folder))[2]
         pin = (pjob.label, _daily(pjob.id, str(pjob.folder))) if pjob and pjob.id != job.id else None
-        v = Views(run, pin, _observed_wide(), band_tables(q))
-        world = _world(job.id, job.yaml_text)
-        sectors = world.sectors
-        if pin is not None:
-            diff, table = fig_differences(v), totals_table(totals_rows(world, pin, run))
-        else:
-            diff, table = fig_differences(v), html.P("Pin a run (left), change a lever, run again: the "
-                                                     "differences and each side's totals appear here.",
-                                                     className="note")
+        return job, Views(run, pin, _observed_wide(), band_tables(q)), _world(job.id, job.yaml_text)
+
+    def tab_view(tab: str, outputs: list, draw_fn, blanks: tuple):
+        """A callback drawing one tab's outputs, only while that tab is shown (a tab is drawn when opened)."""
+        @app.callback(*outputs, Input("shown", "data"), Input("pinned", "data"), Input("tabs", "value"),
+                      State("session", "data"))
+        def draw(shown, pinned, current, session):
+            if current != tab or (ctx.triggered_id == "pinned" and pinned == shown):
+                raise PreventUpdate          # another tab is shown, or pinning the run on show changes nothing
+            got = _views(shown, pinned, session)
+            if got is None:
+                return blanks
+            try:
+                return draw_fn(*got)
+            except Exception as e:  # noqa: BLE001 - a chart that cannot be drawn says why; the page keeps working
+                msg = f"could not draw this run: {type(e).__name__}: {e}"
+                return tuple(empty_figure(msg) if isinstance(b, go.Figure) else _error(msg) for b in blanks)
+        return draw
+
+    blank = empty_figure("Press Run: the preset's levers as they stand, or as you set them")
+    tab_view("border", [Output("fig-daily", "figure"), Output("fig-monthly", "figure"),
+                        Output("fig-sectors", "figure"), Output("fig-nats", "figure")],
+             lambda job, v, world: (fig_daily(v), fig_monthly(v), fig_sectors(v, world.sectors),
+                                    fig_nationalities(v)), (blank,) * 4)
+    tab_view("mexico", [Output("fig-mexico", "figure"), Output("fig-custody", "figure"),
+                        Output("fig-waiting", "figure"), Output("fig-outcomes", "figure")],
+             lambda job, v, world: (fig_mexico(v), fig_custody(v, world.sectors), fig_waiting(v), fig_outcomes(v)),
+             (blank,) * 4)
+
+    def _compare(job, v, world):
+        if v.pin is None:
+            return fig_differences(v), html.P("Pin a run (left), change a lever, run again: the differences and "
+                                              "each side's totals appear here.", className="note")
+        return fig_differences(v), totals_table(totals_rows(world, v.pin, v.run))
+    tab_view("compare", [Output("fig-diff", "figure"), Output("totals", "children")], _compare, (blank, ""))
+
+    def _files(job, v, world):
         import yaml as _yaml
-        mapping = _yaml.safe_load(job.yaml_text)
-        months = month_starts(v.run[1])
+        return job.command, job.yaml_text, _timeline(_yaml.safe_load(job.yaml_text), _scenario(job.yaml_text))
+    tab_view("files", [Output("command", "children"), Output("yaml", "children"), Output("fig-timeline", "figure")],
+             _files, ("", "", blank))
+
+    @app.callback(Output("map-month", "max"), Output("map-month", "marks"), Output("map-month", "value"),
+                  Input("shown", "data"), State("session", "data"))
+    def map_months(shown, session):
+        job = _job(queue, shown, session)
+        if job is None or job.state != "done":
+            return 0, {}, 0
+        months = month_starts(_daily(job.id, str(job.folder)))
         marks = {i: m.strftime("%b %y") for i, m in enumerate(months) if m.month in (1, 7) or i == 0}
         start = next((i for i, m in enumerate(months) if m >= pd.Timestamp("2024-01-01")), 0)
-        return (fig_daily(v), fig_monthly(v), fig_sectors(v, sectors), fig_nationalities(v), fig_mexico(v),
-                fig_custody(v, sectors), fig_waiting(v), fig_outcomes(v), diff, table, job.command, job.yaml_text,
-                _timeline(mapping, _scenario(job.yaml_text)), max(len(months) - 1, 0), marks, start)
+        return max(len(months) - 1, 0), marks, start
 
     @app.callback(Output("fig-map", "figure"), Output("map-date", "children"),
-                  Input("map-month", "value"), Input("shown", "data"), State("session", "data"))
-    def draw_map(i, shown, session):
+                  Input("map-month", "value"), Input("shown", "data"), Input("tabs", "value"),
+                  State("session", "data"))
+    def draw_map(i, shown, current, session):
+        if current != "map":
+            raise PreventUpdate
         job = _job(queue, shown, session)
         if job is None or job.state != "done":
             return empty_figure("The map appears after a run", height=500), ""

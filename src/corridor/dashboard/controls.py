@@ -18,7 +18,7 @@ from ..levers import LeverError, check_value
 from ..scenario import Scenario
 from .edits import Edits, lever_controls, parse_path, value_on, _setting
 
-__all__ = ["lever_panel", "rules_panel", "changes_panel", "read_edits", "N_CHANGES", "SIDE_TITLES"]
+__all__ = ["lever_panel", "key_rows", "rules_panel", "changes_panel", "read_edits", "N_CHANGES", "SIDE_TITLES"]
 
 N_CHANGES = 4   # rows of dated changes on the page
 
@@ -73,14 +73,10 @@ def lever_panel(sc: Scenario, branch: dt.date) -> html.Div:
             key, path = items[0]
             value = value_on(_setting(sc, lv, key), branch, lv.neutral)
             body = html.Div([label, _control(lv, path, value, sc)], className="lever one", title=tip)
-        else:
-            rows = []
-            for key, path in items:
-                value = value_on(_setting(sc, lv, key), branch, lv.neutral)
-                rows.append(html.Div([html.Span(key, className="key", title=f"{path}: {lv.description}"),
-                                      _control(lv, path, value, sc)], className="keyrow"))
-            body = html.Details([html.Summary(label, title=tip),
-                                 html.Div(rows, className="keygrid")], className="lever keyed", title=tip)
+        else:   # one control per key, made when the lever is first opened (a page holds hundreds of keys)
+            body = html.Details([html.Summary(label, title=tip, id={"type": "keyed-sum", "path": lv.path}),
+                                 html.Div(id={"type": "keyed-body", "path": lv.path}, className="keygrid")],
+                                className="lever keyed", title=tip)
         sides[lv.side].append(body)
     groups = []
     for i, side in enumerate(SIDES):
@@ -90,6 +86,17 @@ def lever_panel(sc: Scenario, branch: dt.date) -> html.Div:
                                        open=side in ("US", "Mexico"), className="side", id=f"side-{i}"))
     note = html.P("Where people head for (border-city weights) is set in an uploaded YAML.", className="note")
     return html.Div(groups + [note])
+
+
+def key_rows(sc: Scenario, lever_path: str, branch: dt.date) -> list:
+    """The controls of a keyed lever, one per key, with the scenario's values on the branch date."""
+    rows = []
+    for lv, key, path in lever_controls(sc):
+        if lv.path == lever_path:
+            value = value_on(_setting(sc, lv, key), branch, lv.neutral)
+            rows.append(html.Div([html.Span(key, className="key", title=f"{path}: {lv.description}"),
+                                  _control(lv, path, value, sc)], className="keyrow"))
+    return rows
 
 
 def _cond_text(c) -> str:
