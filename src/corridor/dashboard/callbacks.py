@@ -216,9 +216,8 @@ def register(app, queue: RunQueue) -> None:
         if job is None or job.state != "done":
             return None
         run = (job.label, _daily(job.id, str(job.folder)))
-        q = _results(job.id, str(job.folder))[2]
         pin = (pjob.label, _daily(pjob.id, str(pjob.folder))) if pjob and pjob.id != job.id else None
-        return job, Views(run, pin, _observed_wide(), band_tables(q)), _world(job.id, job.yaml_text)
+        return job, Views(run, pin, _observed_wide(), _bands(job.id, str(job.folder))), _world(job.id, job.yaml_text)
 
     def tab_view(tab: str, outputs: list, draw_fn, blanks: tuple):
         """A callback drawing one tab's outputs, only while that tab is shown (a tab is drawn when opened)."""
@@ -316,6 +315,15 @@ def register(app, queue: RunQueue) -> None:
         if which == "dl-yaml":
             return dict(content=job.yaml_text, filename=f"{stem}.yaml")
         return dict(content=job.command + "\n", filename=f"{stem}.command.txt")
+
+
+BANDED = ("sw_encounters", "usbp_encounters", "mexico_detentions")   # the series the charts draw bands for
+
+
+@lru_cache(maxsize=16)
+def _bands(jid: str, folder: str) -> dict:
+    q = _results(jid, folder)[2]
+    return band_tables(q[q["metric"].str.startswith(BANDED)]) if q is not None else {}
 
 
 SKIPPED = ("lever:", "perceived_chance:", "departures:", "darien_crossings:", "processing_capacity:")
