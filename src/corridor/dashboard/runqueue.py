@@ -44,6 +44,7 @@ class Job:
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    position: int = 0                # place in the queue when asked for (0: started at once)
 
     @property
     def run_dir(self) -> Path:
@@ -127,6 +128,7 @@ class RunQueue:
         self.jobs: dict[str, Job] = {}
         self.waiting: list[Job] = []
         self.counts: dict[str, int] = {}     # runs asked for per page, to number them
+        self.idle = 0                        # workers waiting for a job
         self.cv = threading.Condition()
         self.ctx = mp.get_context("spawn")
         atexit.register(shutil.rmtree, self.root, True)     # the runs live as long as the server
@@ -152,6 +154,7 @@ class RunQueue:
             job = Job(jid, session, label, yaml_text, int(seed), float(scale), int(bands), command, folder)
             self.jobs[jid] = job
             self.waiting.append(job)
+            job.position = max(0, len(self.waiting) - self.idle)   # 0: a free slot takes it now
             self._forget_old()
             self.cv.notify()
             return job
@@ -191,8 +194,10 @@ class RunQueue:
                 proc, conn = self._start()          # started before a job comes: the next one starts warm
                 jobs_done = 0
             with self.cv:
+                self.idle += 1
                 while not self.waiting:
                     self.cv.wait()
+                self.idle -= 1
                 job = self.waiting.pop(0)
                 job.state, job.stage, job.started = "running", "simulating", time.time()
             try:
