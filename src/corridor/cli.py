@@ -567,6 +567,21 @@ def deals_merge(
     console.print(f"merged front in {out}/front.csv, hypervolumes in {out}/hypervolume.csv", highlight=False)
 
 
+@app.command()
+@friendly
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on (loopback unless you say otherwise)"),
+    port: int = typer.Option(8050, help="port to listen on"),
+    parallel: int = typer.Option(2, "--parallel", min=1, max=8, help="runs at once; the rest wait in the queue"),
+):
+    """Start the dashboard: the talks' levers in, flows, queues and people out, in the browser, offline."""
+    from .dashboard import serve as serve_app
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port {port}: valid: 1 to 65535")
+    console.print(f"corridor dashboard on http://{host}:{port}/ (Ctrl-C stops it)", highlight=False)
+    serve_app(host=host, port=port, parallel=parallel)
+
+
 def main():  # pragma: no cover
     app()
 
