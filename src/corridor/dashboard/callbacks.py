@@ -171,7 +171,8 @@ def register(app, queue: RunQueue) -> None:
             cmd = f"corridor run {fname} --out runs/{fname.rsplit('.', 1)[0]} --seed {seed} --scale {scale:g} --no-report"
             text = overlay_yaml(mapping, cmd)
             validate(text, fname)            # refused here, in the CLI's words, before it queues
-            job = queue.submit(session, f"{name} (scale {scale:g}, seed {seed})", text, seed, scale, bands, cmd)
+            job = queue.submit(session, f"{name} (scale {scale:g}, seed {seed})", text, seed, scale, bands, cmd,
+                               branch=str(branch).strip())   # checked by read_edits: runs branch from it
         except InputError as e:
             return no_update, _error(f"error: {e}"), no_update
         where = (f"number {job.position} in the queue ({queue.parallel} runs going)" if job.position

@@ -36,6 +36,7 @@ class Job:
     bands: int                       # ensemble runs for bands (0: none)
     command: str                     # the command line that reproduces the run
     folder: Path
+    branch: str = ""                 # YYYY-MM-DD the page's levers act from: runs start from a saved state
     state: str = "queued"            # queued, running, done, failed
     stage: str = "waiting"           # waiting, simulating, ensemble, done
     done: int = 0
@@ -59,17 +60,32 @@ class Job:
         return self.state in ("queued", "running")
 
 
-def _one(conn, folder: str, seed: int, scale: float, bands: int) -> None:
-    """One run; messages: (progress|ensemble, done, total), then (done,) or (failed, message)."""
+_STATES: dict = {}                   # a run process's saved states in memory (the cache on disk is shared)
+
+
+def _one(conn, folder: str, seed: int, scale: float, bands: int, branch: str = "") -> None:
+    """One run; messages: (progress|ensemble, done, total), then (done,) or (failed, message). With a branch
+    date, the run starts from the saved state of its eve when an earlier run left one that matches (the
+    page's edits act from that date; bit-identical to a full run), else runs in full and keeps its state."""
     from ..errors import ConservationError
     try:
+        import datetime as dt
+
         from ..engine import Simulation
         from ..scenario import load
+        from ..state import StateCache, run_branched
         path = Path(folder) / "scenario.yaml"
         sim = Simulation(load(path), seed=seed, scale=scale)
         total = sim.world.n_days
         conn.send(("progress", 0, total))
-        sim.run(progress=lambda d, t: conn.send(("progress", d, t)) if d % 7 == 0 or d == t else None)
+        tick = lambda d, t: conn.send(("progress", d, t)) if d % 7 == 0 or d == t else None  # noqa: E731
+        day = dt.date.fromisoformat(branch) if branch else None
+        if day is not None and sim.world.dates[0] < day <= sim.world.dates[-1]:
+            if len(_STATES) > 6:
+                _STATES.clear()
+            run_branched(sim, day, StateCache(), _STATES, progress=tick)
+        else:
+            sim.run(progress=tick)
         sim.save(Path(folder) / "run")
         if bands > 1:
             # on dask, in this process (threads: a run process may not start processes of its own)
@@ -137,7 +153,7 @@ class RunQueue:
 
     # ------------------------------------------------------------------ the page's side
     def submit(self, session: str, label: str, yaml_text: str, seed: int, scale: float, bands: int,
-               command: str) -> Job:
+               command: str, branch: str = "") -> Job:
         with self.cv:
             mine = [j for j in self.jobs.values() if j.session == session and j.active]
             if len(mine) >= self.per_session:
@@ -151,7 +167,7 @@ class RunQueue:
             folder = self.root / jid
             folder.mkdir(parents=True)
             (folder / "scenario.yaml").write_text(yaml_text, encoding="utf-8")
-            job = Job(jid, session, label, yaml_text, int(seed), float(scale), int(bands), command, folder)
+            job = Job(jid, session, label, yaml_text, int(seed), float(scale), int(bands), command, folder, str(branch))
             self.jobs[jid] = job
             self.waiting.append(job)
             job.position = max(0, len(self.waiting) - self.idle)   # 0: a free slot takes it now
@@ -219,7 +235,7 @@ class RunQueue:
                 job.state, job.message = "failed", f"run stopped: it took more than {self.timeout_s:.0f} s"
                 return False
             if not sent:
-                conn.send((str(job.folder), job.seed, job.scale, job.bands))
+                conn.send((str(job.folder), job.seed, job.scale, job.bands, job.branch))
                 sent = True
             if not conn.poll(0.5):
                 if not proc.is_alive() and not conn.poll(0):
