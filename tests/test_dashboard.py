@@ -274,7 +274,7 @@ def test_queue_places_and_bounds(tmp_path):
     why in the CLI's words, without the server's folders."""
     from corridor.dashboard.runqueue import RunQueue
     q = RunQueue(parallel=1, per_session=1, root=tmp_path / "runs")
-    bad = "name: q\nextends: status-quo\nend: 2023-01-31\n"      # a caravan outside the period: refused
+    bad = "name: q\nextends: status-quo\npolicies:\n  mexico_enforcement: -3\n"   # out of bounds: refused
     first = q.submit("a", "q", bad, 1, 200, 0, "corridor run q.yaml")
     second = q.submit("b", "q", bad, 1, 200, 0, "corridor run q.yaml")
     assert second.position >= 1 and second.state == "queued"
@@ -285,5 +285,6 @@ def test_queue_places_and_bounds(tmp_path):
     while (first.active or second.active) and time.time() < deadline:
         time.sleep(0.2)
     assert first.state == second.state == "failed"
-    assert first.message.startswith("error: scenario.yaml: caravans[0].date") and str(tmp_path) not in first.message
+    assert first.message.startswith("error: scenario.yaml") and "mexico_enforcement" in first.message
+    assert str(tmp_path) not in first.message
     assert second.label == "run 1: q" and q.get(second.id) is second
