@@ -30,7 +30,7 @@ from .population import BYTES_PER_AGENT, Population
 from .results import summarise, write_run
 from .rules import RuleBook
 from .scenario import Scenario, load, scenario_hash, with_run_settings
-from .state import RunState, prefix_key, restore_rules, rule_state
+from .state import RunState, prefix_key, restore_rules, rule_state, starts_on_or_after
 from .tally import Layout, domain_sizes
 from .timelines import LeverBook
 from .world import World, compile_world
@@ -181,7 +181,8 @@ class Simulation:
 
     @staticmethod
     def _restore(state: RunState, run, phases, rules, book, levers) -> tuple[int, int]:
-        """This run's objects as they stood at the end of `state.day`; returns the next day and the agent-days so far."""
+        """This run's objects as they stood at the end of `state.day`; returns the next day and the agent-days
+        so far."""
         n = len(state.agents["uid"])
         pop = run.pop
         pop.reserve(n)
@@ -196,9 +197,9 @@ class Simulation:
         restore_rules(rules, state.rules)
         first = state.day + 1
         if rules.rules and any(st.on for st in rules.state):
-            levers.rewrite(first, rules.touched, [s for st, ss in zip(rules.state, rules.settings) if st.on for s in ss])
+            levers.rewrite(first, rules.touched, rules.active_settings())
         saved = {str(n): k for k, n in enumerate(state.books["metric_names"])}
-        later = {RULE_PREFIX + r.name for r in rules.rules if r.active_from is not None and r.active_from > run.world.dates[state.day]}
+        later = {RULE_PREFIX + r.name for r in rules.rules if starts_on_or_after(r, run.world.dates[first])}
         missing = [n for n in book.names if n not in saved and n not in later]
         if missing:
             raise InputError(f"state of {state.date}: cannot branch: it lacks the metrics {', '.join(missing[:5])}")

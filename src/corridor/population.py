@@ -73,12 +73,6 @@ class Population:
     def view(self) -> Agents:
         return Agents(*(self.cols[name] for name, _ in _FIELDS))
 
-    def status_counts(self) -> np.ndarray:
-        """A full count of every agent ever created, by status: the rows in the store and those retired
-        (the audit of the incremental books)."""
-        live = np.bincount(self.cols["status"][: self.n].astype(np.int64), minlength=N_STATUS)
-        return live + self.retired
-
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.cols.values())

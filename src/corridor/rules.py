@@ -132,7 +132,11 @@ class RuleBook:
                 self._switch(k, d, False, *st.release_trigger)
                 changed = True
         if changed:
-            self.levers.rewrite(d, self.touched, [s for st, ss in zip(self.state, self.settings) if st.on for s in ss])
+            self.levers.rewrite(d, self.touched, self.active_settings())
+
+    def active_settings(self) -> list:
+        """The lever settings of the rules that are on, in file order (later rules win)."""
+        return [s for st, ss in zip(self.state, self.settings) if st.on for s in ss]
 
     def _switch(self, k: int, d: int, on: bool, metric: str, value: float) -> None:
         st = self.state[k]

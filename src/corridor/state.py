@@ -40,7 +40,8 @@ def prefix_key(scenario, dates, timelines, day: int) -> str:
     dump = scenario.model_dump(mode="json", by_alias=True)
     for k in _IDENTITY:
         dump.pop(k, None)
-    dump["rules"] = [r for r, rule in zip(dump.get("rules", []), scenario.rules) if not _later(rule, dates[day])]
+    dump["rules"] = [r for r, rule in zip(dump.get("rules", []), scenario.rules)
+                     if not starts_on_or_after(rule, dates[day])]
     for lv in LEVERS:
         if not lv.dated:
             continue
@@ -56,7 +57,7 @@ def prefix_key(scenario, dates, timelines, day: int) -> str:
     return h.hexdigest()[:32]
 
 
-def _later(rule, date) -> bool:
+def starts_on_or_after(rule, date) -> bool:
     """A rule that starts on `date` or later: nothing before it depends on the rule."""
     return rule.active_from is not None and rule.active_from >= date
 

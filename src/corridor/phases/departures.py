@@ -117,11 +117,6 @@ class Departures:
         sc = self.run.scenario
         return int(float(np.sum(self.base)) * 60 / sc.scale + max((c.size for c in sc.caravans), default=0) / sc.scale)
 
-    def expected_agents(self) -> float:
-        """Agents a run will create, roughly."""
-        sc, w = self.run.scenario, self.run.world
-        return float(np.sum(self.base)) * w.n_days * 1.3 / sc.scale + sum(c.size for c in sc.caravans) / sc.scale
-
     def step(self, day) -> None:
         run, sc, w = self.run, self.run.scenario, self.run.world
         beh, lv, scale, d, key = sc.behaviour, run.timelines, sc.scale, day.d, day.key
