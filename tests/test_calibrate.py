@@ -254,3 +254,50 @@ def test_a_bad_targets_file_is_refused_naming_file_field_and_value(tmp_path, edi
     assert str(bad) in msg and f"'{field}'" in msg and valid in msg, msg
     assert value is None or f"bad value {value}" in msg, msg
 
+
+
+EARLY = "tests/data/mini-early.yaml"
+JOINT = dict(with_periods=[f"{EARLY}=2022-10:2022-11,2022-12:2022-12,0.5"], period_specific=["departures.trend_per_year"])
+JOINT_PARAMS = ["behaviour.crossing_hazard=0.05:0.5:log",
+                "nationalities.{Guatemala|Mexico}.departures.trend_per_year=-0.3:0.3"]
+
+
+def test_a_joint_fit_shares_the_behaviour_and_fits_each_period_its_own(tmp_path):
+    res = cal.calibrate(MINI, trials=3, out=tmp_path / "fit", params=JOINT_PARAMS, **{**FAST, "fit_bases": True}, **JOINT)
+    names = [p.name for p in res.params]
+    assert names == ["behaviour.crossing_hazard", "mini@" + JOINT_PARAMS[1].split("=")[0],
+                     "mini-early@" + JOINT_PARAMS[1].split("=")[0]]
+    main, early = load(tmp_path / "fit" / "best.yaml"), load(tmp_path / "fit" / "best-mini-early.yaml")
+    assert (main.start, early.start) == (load(MINI).start, load(EARLY).start)
+    # one behaviour in both periods; each period its own trend and base rates
+    assert main.behaviour.crossing_hazard == early.behaviour.crossing_hazard == \
+        pytest.approx(res.best_values["behaviour.crossing_hazard"])
+    assert main.nationalities[0].departures.trend_per_year == pytest.approx(res.best_values[names[1]])
+    assert early.nationalities[0].departures.trend_per_year == pytest.approx(res.best_values[names[2]])
+    assert {n.name: n.departures.base_per_day for n in early.nationalities} == \
+        pytest.approx({k.split("@")[1]: v for k, v in res.bases.items() if k.startswith("mini-early@")})
+    fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    assert fit["n_parameters"] == 3 + 2 + 2
+    assert fit["periods"]["mini-early"]["train"]["window"] == "2022-10..2022-11"
+    assert "Joint period `mini-early`" in (tmp_path / "fit" / "report.md").read_text()
+    # the study's objective is the first period's plus the weighted other's, each over its own training months
+    t = trials_of(tmp_path / "fit")[0]
+    assert t.value == pytest.approx(t.user_attrs["mini-early"]["objective"] * 0.5 + sum(
+        v / catalogue(None)[k].normaliser for k, v in t.user_attrs["terms"].items() if "@" not in k and v is not None))
+
+
+def test_single_fits_the_scenario_alone(tmp_path):
+    res = cal.calibrate(MINI, trials=1, out=tmp_path / "fit", params=JOINT_PARAMS, **FAST, **JOINT, joint=False)
+    assert [p.name for p in res.params] == [p.split("=")[0] for p in JOINT_PARAMS]
+    assert not (tmp_path / "fit" / "best-mini-early.yaml").exists()
+
+
+@pytest.mark.parametrize("spec, needle", [
+    ("mini-early", "expected SCENARIO=START:END"),
+    (f"{EARLY}=2022-13:2022-12", "field train: bad value '2022-13:2022-12'"),
+    (f"{EARLY}=2022-10:2022-11,0", "field weight: bad value '0'"),
+])
+def test_a_bad_joint_period_is_refused_by_name(tmp_path, spec, needle):
+    r = CliRunner().invoke(app, ["calibrate", MINI, "--out", str(tmp_path / "fit"), "--trials", "1", "--workers", "0",
+                                 "--with", spec])
+    assert r.exit_code == 2 and needle in r.output and "Traceback" not in r.output

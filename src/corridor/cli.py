@@ -471,7 +471,15 @@ def calibrate(
     ratio_iterations: int = typer.Option(3, "--ratio-iterations", help="ratio-scaling passes of the base rates before and after the study"),
     fit_bases: bool = typer.Option(True, "--fit-bases/--no-fit-bases", help="fit base departure rates by ratio scaling"),
     defaults: Optional[Path] = typer.Option(None, "--defaults", help="also write the fitted values as a defaults file "
-                                            "for a scenario builder, e.g. src/corridor/data/calibration/us-mexico.fit.yaml"),
+                                            "for a scenario builder, e.g. src/corridor/data/calibration/us-mexico.fit.yaml "
+                                            "(a joint period's own values go to <period>.fit.yaml beside it)"),
+    joint: bool = typer.Option(True, "--joint/--single", help="fit the periods the targets file joins to this scenario "
+                               "together with it (one set of behaviour), or this scenario alone"),
+    with_periods: List[str] = typer.Option([], "--with", help="a joint period SCENARIO=START:END[,START:END][,WEIGHT] "
+                                           "(training months, validation months, weight; repeatable; replaces the "
+                                           "targets file's)"),
+    period_specific: Optional[List[str]] = typer.Option(None, "--period-specific", help="field ending fitted for each "
+                                                        "period on its own, e.g. departures.trend_per_year (repeatable)"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Fit uncertain parameters to observed data (optuna on dask): best.yaml, fit.json and report.md in --out."""
@@ -483,7 +491,8 @@ def calibrate(
     log = (lambda s: None) if quiet else (lambda s: err_console.print(s, highlight=False))
     res = run_calibration(scenario, observed=observed, trials=trials, out=out, scale=scale, workers=workers,
                           scheduler=scheduler, seed=seed, train=train, validation=validation, params=params or None,
-                          batch=batch, ratio_iterations=ratio_iterations, fit_bases=fit_bases, log=log)
+                          batch=batch, ratio_iterations=ratio_iterations, fit_bases=fit_bases, joint=joint,
+                          with_periods=with_periods or None, period_specific=period_specific, log=log)
     fit = res.fit
     t = Table(title=f"fit of {scenario}: {fit['n_parameters']} parameters, {fit['observations']['total']} observed numbers")
     t.add_column("figure")
@@ -494,6 +503,10 @@ def calibrate(
         t.add_row(label, *[("–" if fit[w]["terms"].get(k) is None else f"{fit[w]['terms'][k]:.2f}")
                            for w in ("train", "validation", "full") if fit.get(w)])
     console.print(t)
+    for name, per in fit.get("periods", {}).items():
+        console.print(f"joint period {name}: objective " + ", ".join(
+            f"{w} {per[w]['window']} {per[w]['objective']:.3f}" for w in ("train", "validation") if per.get(w)),
+            highlight=False)
     console.print(f"results in {res.out}/ (best.yaml, fit.json, report.md, study.journal)", highlight=False)
     if defaults is not None:
         import shlex
@@ -503,6 +516,10 @@ def calibrate(
         text = defaults_text(fit, command, Path(str(scenario)).stem, res.targets)
         atomic_write(defaults, lambda p: p.write_text(text, encoding="utf-8"))
         console.print(f"fitted defaults in {defaults}", highlight=False)
+        for name in fit.get("periods", {}):
+            ptext = defaults_text(fit, command, name, res.targets, period=name)
+            atomic_write(defaults.parent / f"{name}.fit.yaml", lambda p, t=ptext: p.write_text(t, encoding="utf-8"))
+            console.print(f"fitted defaults of {name} in {defaults.parent / f'{name}.fit.yaml'}", highlight=False)
 
 
 @app.command()

@@ -128,6 +128,8 @@ class Setup:
     full: Window
     targets: Targets | None
     terms: tuple[str, ...]                 # objective terms the scenario can produce
+    name: str = ""                         # the scenario's name (a joint fit's period)
+    periods: tuple["Joined", ...] = ()     # a joint fit: the other periods, scored with this one
     catalogue: dict[str, Term] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +138,19 @@ class Setup:
     def scored_prefixes(self) -> tuple[str, ...]:
         extra = [m for pt in (self.targets.period_totals if self.targets else ()) for m in pt.metrics]
         return SCORED_PREFIXES + tuple(m for m in dict.fromkeys(extra) if not m.startswith(SCORED_PREFIXES))
+
+
+@dataclass
+class Joined:
+    """Another period of a joint fit: its own scenario and windows, its objective added with a weight."""
+
+    setup: Setup
+    weight: float = 1.0
+    path: str = ""          # its scenario file (what its fitted overlay extends)
+
+    @property
+    def name(self) -> str:
+        return self.setup.name
 
 
 def scenario_terms(sc, targets: Targets | None) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from ...errors import InputError
 from .targets import Targets
 
 BASE_RATE = "departures.base_per_day"
+PERIOD_SEP = "@"         # `<scenario>@<path>`: an override or base rate that only one period of a joint fit takes
 # The shared behaviour of any scenario: (spec, meaning). Each range is wide around what the facts allow.
 BEHAVIOUR_PARAMS: tuple[tuple[str, str], ...] = (
     ("behaviour.crossing_hazard=0.03:0.6:log",
@@ -59,6 +60,11 @@ class Param:
     integer: bool = False
     meaning: str = ""
     label: str = ""            # a short name for reports, e.g. "elasticity: Central America"
+    period: str | None = None  # in a joint fit: the one scenario (period) it sets; None: every period
+
+    def key(self, path: str) -> str:
+        """An override's key: the path, prefixed `<period>@` when the value is one period's own."""
+        return f"{self.period}{PERIOD_SEP}{path}" if self.period else path
 
     def spec(self) -> str:
         kind = ":log" if self.log else ":int" if self.integer else ""
@@ -288,12 +294,21 @@ def param_values(params: list[Param], raw: dict) -> dict[str, float]:
 
 
 def overrides_for(params: list[Param], values: dict[str, float]) -> dict[str, float]:
+    """Scenario paths and values; a period's own parameters (joint fit) keyed `<period>@<path>`."""
     out = {}
     for p in params:
         v = values[p.name]
         for path in p.paths:
-            out[path] = int(v) if p.integer else float(v)
+            out[p.key(path)] = int(v) if p.integer else float(v)
     return out
+
+
+def for_period(values: dict[str, Any], name: str) -> dict[str, Any]:
+    """The entries one period takes from a joint fit's overrides or base rates: the shared ones and its own
+    (`<name>@...`, prefix removed)."""
+    own = name + PERIOD_SEP
+    return {(k[len(own):] if k.startswith(own) else k): v for k, v in values.items()
+            if PERIOD_SEP not in k or k.startswith(own)}
 
 
 def overlay(raw: dict, values: dict[str, Any]) -> dict:
@@ -325,12 +340,6 @@ def _overlay_set(frag: dict, node: Any, parts: list[str], v: Any) -> None:
         return
     sub = frag.setdefault(part, {})
     _overlay_set(sub, child if isinstance(child, dict) else {}, parts[1:], v)
-
-
-def fitted_values(fitted: list[Param], best_values: dict, bases: dict) -> dict[str, Any]:
-    vals = overrides_for(fitted, best_values)
-    vals.update({f"nationalities.{n}.{BASE_RATE}": v for n, v in bases.items()})
-    return vals
 
 
 def fmt_number(x: float) -> str:

@@ -31,10 +31,12 @@ from ...analysis.observed import load_observed
 from ...analysis.validate import TRAINING_MONTHS, VALIDATION_MONTHS
 from ...errors import InputError
 from ...results import engine_fingerprint
-from .objective import Setup, Window, detention_table, nationality_targets, parse_window, scenario_terms
-from .outputs import fit_summary, write_outputs
-from .params import BASE_RATE, Param, default_params, overrides_for, param_values, parse_param
-from .ratio import evaluate, in_worker, ratio_fit, round_sig, simulate
+from . import joint as J
+from .joint import evaluate, ratio_fit
+from .objective import Joined, Setup, Window, detention_table, nationality_targets, parse_window, scenario_terms
+from .outputs import fit_summary, period_summary, write_outputs
+from .params import BASE_RATE, Param, default_params, overrides_for, parse_param
+from .ratio import in_worker, round_sig
 from .targets import Targets, catalogue, load_targets
 
 TRAIN_DEFAULT = TRAINING_MONTHS
@@ -76,12 +78,19 @@ def calibrate(
     ratio_iterations: int = RATIO_ITERATIONS_DEFAULT,
     ratio_steps: int = 1,
     fit_bases: bool = True,
+    joint: bool = True,
+    with_periods: list[str] | None = None,
+    period_specific: list[str] | None = None,
     log: Callable[[str], None] = lambda s: None,
 ) -> CalibrationResult:
     """Fit, write DIR/best.yaml, DIR/fit.json and DIR/report.md, and return the result.
 
     `trials` is the study's total: a second call with the same `out` and more trials reuses the trials
-    already told. `workers=0` evaluates in this process (no dask).
+    already told. `workers=0` evaluates in this process (no dask). `joint`: fit the other periods the
+    targets file's `joint` section names together with this one (joint.py); False fits this scenario alone.
+    `with_periods` (`SCENARIO=START:END[,START:END][,WEIGHT]`: training, validation months, weight; see
+    `parse_period`)
+    and `period_specific` replace the targets file's joint periods and period-specific fields.
     """
     import optuna
 
@@ -105,27 +114,40 @@ def calibrate(
     _check_no_overlap(fitted, fit_bases)
     sc = Scenario.model_validate(raw)
     run_scale = float(scale) if scale is not None else float(sc.scale)
-    detentions = detention_table(published.detentions) if published is not None and published.detentions else None
-    setup = Setup(raw=raw, observed=obs_table, detentions=detentions, scale=run_scale, sim_seed=int(sc.seed),
-                  train=train_w, validation=valid_w, full=full_w, targets=published,
-                  terms=scenario_terms(sc, published))
+    setup = _setup(raw, sc, published, obs_table, run_scale, train_w, valid_w, full_w)
+    declared = published.joint if published is not None else None
+    periods = [parse_period(t) for t in with_periods] if with_periods else declared.periods if declared else ()
+    specific = tuple(period_specific) if period_specific is not None else declared.period_specific if declared else ()
+    setup.periods = tuple(_joined(p, obs_table, run_scale) for p in periods) if joint else ()
+    if setup.periods:
+        fitted = J.split_params(fitted, setup, specific)
+    initial_bases: dict[str, float] = {}
+    for j, s in J.all_periods(setup):
+        scj = Scenario.model_validate(s.raw)
+        nat_names = [n.name for n in scj.nationalities]
+        if not any(nationality_targets(obs_table, nat_names, s.train).values()):
+            raise InputError(f"observed file has no encounters by nationality (sw_encounters:<nationality>) in the "
+                             f"training window {s.train} of {s.name}; calibration needs them for the base departure rates")
+        initial_bases.update(J.keyed_bases({n.name: float(n.departures.base_per_day) for n in scj.nationalities}, j))
     nat_names = [n.name for n in sc.nationalities]
-    observed_totals = nationality_targets(obs_table, nat_names, train_w)
-    if not any(observed_totals.values()):
-        raise InputError(f"observed file has no sw_encounters:<nationality> rows in the training window {train_w}; "
-                         "calibration needs them for the base departure rates")
-    initial_bases = {n.name: float(n.departures.base_per_day) for n in sc.nationalities}
-    initial_values = param_values(fitted, raw)
+    initial_values = J.initial_values(fitted, setup)
 
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = {
-        "scenario": str(path), "scenario_sha": _masked_sha(raw, fitted, nat_names if fit_bases else []),
+        "scenario": str(path), "scenario_sha": _masked_sha(raw, [p for p in fitted if p.period in (None, setup.name)],
+                                      nat_names if fit_bases else []),
         "observed": str(observed or "bundled monthly.csv"),
         "observed_sha": _sha(obs_table.to_dict("list")), "scale": run_scale, "sim_seed": setup.sim_seed, "seed": seed,
         "train": str(train_w), "params": [p.spec() for p in fitted], "batch": batch, "ratio_steps": ratio_steps,
         "fit_bases": fit_bases, "ratio_iterations": ratio_iterations,
     }
+    if setup.periods:
+        config["periods"] = [
+            {"scenario": j.name, "train": str(j.setup.train), "weight": j.weight,
+             "scenario_sha": _masked_sha(j.setup.raw, [p for p in fitted if p.period in (None, j.name)],
+                                         list(J.own_bases(initial_bases, setup, j)) if fit_bases else [])}
+            for j in setup.periods]
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(out_dir / JOURNAL)))
     study = optuna.create_study(study_name=STUDY_NAME, storage=storage, direction="minimize", load_if_exists=True,
                                 sampler=_sampler(seed, 0))
@@ -192,10 +214,9 @@ def calibrate(
         else:
             final_bases = initial_bases
         log("final run with the fitted values")
-        final_ov = overrides_for(fitted, best_values)
-        if fit_bases:
-            final_ov.update({f"nationalities.{n}.{BASE_RATE}": v for n, v in final_bases.items()})
-        daily = _call(client, _simulate_plain, setup, final_ov)
+        dailies = _call(client, J.simulate_all, setup, overrides_for(fitted, best_values),
+                        final_bases if fit_bases else {})
+        daily = dailies[setup.name]
     finally:
         if client is not None:
             client.close()
@@ -205,13 +226,55 @@ def calibrate(
     fit = fit_summary(setup, fitted, best_values, final_bases, initial_values, initial_bases, fit_bases, daily,
                        study, best, config, stage3, time.perf_counter() - t_start)
     fit["started_from"] = (old or config)["scenario"]   # the scenario file the study's first call was given
-    write_outputs(out_dir, path, raw, fitted, best_values, final_bases if fit_bases else {}, fit, published)
+    for j in setup.periods:
+        fit["periods"][j.name] = period_summary(j, fitted, best_values, final_bases, initial_values, initial_bases,
+                                                fit_bases, dailies[j.name])
+    write_outputs(out_dir, path, setup, fitted, best_values, final_bases if fit_bases else {}, fit, published)
     return CalibrationResult(out=out_dir, params=fitted, best_values=best_values, bases=final_bases, fit=fit,
                              targets=published)
 
 
-def _simulate_plain(setup: Setup, overrides: dict) -> pd.DataFrame:
-    return simulate(setup, overrides, until=setup.full.end)
+def parse_period(text: str):
+    """`SCENARIO=TRAIN_START:TRAIN_END[,VALID_START:VALID_END][,WEIGHT]` (as --with): a joint period."""
+    from pydantic import ValidationError
+    from .targets import JointPeriod
+    name, eq, rest = text.partition("=")
+    parts = [p.strip() for p in rest.split(",")]
+    if not eq or not name.strip() or not 1 <= len(parts) <= 3:
+        raise InputError(f"--with {text!r}: expected SCENARIO=START:END[,START:END][,WEIGHT], "
+                         "e.g. us-mexico-2019=2019-01:2019-12,2020-01:2020-02,1")
+    fields = {"scenario": name.strip(), "train": parts[0]}
+    for p in parts[1:]:
+        fields["validation" if ":" in p else "weight"] = p
+    try:
+        return JointPeriod.model_validate(fields)
+    except ValidationError as err:
+        e = err.errors()[0]
+        raise InputError(f"--with {text!r}: field {e['loc'][0]}: bad value {e.get('input')!r}: "
+                         f"{e['msg'].removeprefix('Value error, ')}") from None
+
+
+def _setup(raw: dict, sc, published, obs_table, run_scale: float, train_w: Window, valid_w: Window,
+           full_w: Window) -> Setup:
+    detentions = detention_table(published.detentions) if published is not None and published.detentions else None
+    return Setup(raw=raw, observed=obs_table, detentions=detentions, scale=run_scale, sim_seed=int(sc.seed),
+                 train=train_w, validation=valid_w, full=full_w, targets=published,
+                 terms=scenario_terms(sc, published), name=str(raw.get("name", "")))
+
+
+def _joined(period, obs_table, run_scale: float) -> Joined:
+    """Another period of a joint fit, from its entry in the targets file: its scenario, targets and windows."""
+    from ...scenario import Scenario, load_raw
+
+    raw, path = load_raw(period.scenario)
+    raw.pop("extends", None)
+    sc = Scenario.model_validate(raw)
+    train_w = parse_window(period.train, f"joint period {period.scenario} train")
+    valid_w = parse_window(period.validation, f"joint period {period.scenario} validation") if period.validation \
+        else train_w
+    full_w = Window(min(train_w.start, valid_w.start), max(train_w.end, valid_w.end))
+    return Joined(_setup(raw, sc, load_targets(period.scenario), obs_table, run_scale, train_w, valid_w, full_w),
+                  period.weight, str(path))
 
 
 def _check_no_overlap(params: list[Param], fit_bases: bool) -> None:

@@ -211,6 +211,34 @@ class ParamEntry(_Model):
     when_present: tuple[str, ...] = ()
 
 
+class JointPeriod(_Model):
+    """Another scenario fitted with this one: its training (and validation) months and its objective's weight."""
+
+    scenario: str = Field(min_length=1)
+    train: str
+    validation: str | None = None
+    weight: float = Field(1.0, gt=0)
+
+    @field_validator("train", "validation")
+    @classmethod
+    def _window(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        parts = str(v).split(":")
+        if len(parts) != 2 or not all(is_month(x) for x in parts) or parts[0] > parts[1]:
+            raise ValueError("expected START:END months (YYYY-MM:YYYY-MM, START not after END), e.g. 2019-01:2019-12")
+        return v
+
+
+class Joint(_Model):
+    """One calibration over several periods: the behaviour is one set of numbers, fitted to all of them; the
+    fields ending in `period_specific` (and the base departure rates) are fitted for each period on its own."""
+
+    periods: tuple[JointPeriod, ...] = Field(min_length=1)
+    period_specific: tuple[str, ...] = ()
+    note: str = ""
+
+
 class Targets(_Model):
     """The contents of a targets file (see data/calibration/us-mexico.targets.yaml)."""
 
@@ -225,6 +253,7 @@ class Targets(_Model):
     seasons: tuple[Season, ...] = ()
     parameters: tuple[ParamEntry, ...] = ()
     defaults_note: str | None = None
+    joint: Joint | None = None
     path: str = Field("", exclude=True)     # the file it was read from (set by read_targets)
 
     def kinds(self) -> list[TermKind]:
