@@ -475,9 +475,8 @@ def calibrate(
                                             "(a joint period's own values go to <period>.fit.yaml beside it)"),
     joint: bool = typer.Option(True, "--joint/--single", help="fit the periods the targets file joins to this scenario "
                                "together with it (one set of behaviour), or this scenario alone"),
-    with_periods: List[str] = typer.Option([], "--with", help="a joint period SCENARIO=START:END[,START:END][,WEIGHT] "
-                                           "(training months, validation months, weight; repeatable; replaces the "
-                                           "targets file's)"),
+    with_periods: List[str] = typer.Option([], "--with", help="joint period SCENARIO=TRAIN[,VALIDATION][,WEIGHT] "
+                                           "(months START:END; repeatable; replaces the targets file's)"),
     period_specific: Optional[List[str]] = typer.Option(None, "--period-specific", help="field ending fitted for each "
                                                         "period on its own, e.g. departures.trend_per_year (repeatable)"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
@@ -510,16 +509,10 @@ def calibrate(
     console.print(f"results in {res.out}/ (best.yaml, fit.json, report.md, study.journal)", highlight=False)
     if defaults is not None:
         import shlex
-        from .batch.calibration import defaults_text
-        from .results import atomic_write
-        command = shlex.join(["corridor", *sys.argv[1:]])
-        text = defaults_text(fit, command, Path(str(scenario)).stem, res.targets)
-        atomic_write(defaults, lambda p: p.write_text(text, encoding="utf-8"))
-        console.print(f"fitted defaults in {defaults}", highlight=False)
-        for name in fit.get("periods", {}):
-            ptext = defaults_text(fit, command, name, res.targets, period=name)
-            atomic_write(defaults.parent / f"{name}.fit.yaml", lambda p, t=ptext: p.write_text(t, encoding="utf-8"))
-            console.print(f"fitted defaults of {name} in {defaults.parent / f'{name}.fit.yaml'}", highlight=False)
+        from .batch.calibration import write_defaults
+        for path in write_defaults(fit, shlex.join(["corridor", *sys.argv[1:]]), Path(str(scenario)).stem, res.targets,
+                                   defaults):
+            console.print(f"fitted defaults in {path}", highlight=False)
 
 
 @app.command()

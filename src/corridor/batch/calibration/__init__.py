@@ -10,8 +10,8 @@
     study      the optuna study on dask with its journal (resumable, reproducible for any number of workers)
     outputs    best.yaml, fit.json, report.md, and the defaults file for a scenario builder
 """
-from .outputs import defaults_text
+from .outputs import defaults_text, write_defaults
 from .study import CalibrationResult, calibrate
 from .targets import Targets, load_targets
 
-__all__ = ["CalibrationResult", "Targets", "calibrate", "defaults_text", "load_targets"]
+__all__ = ["CalibrationResult", "Targets", "calibrate", "defaults_text", "load_targets", "write_defaults"]

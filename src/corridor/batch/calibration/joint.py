@@ -21,7 +21,7 @@ import pandas as pd
 from ...errors import InputError
 from .objective import Joined, Setup
 from .params import BASE_RATE, PERIOD_SEP, Param, for_period, get_value, overrides_for, parse_param
-from . import ratio
+from .ratio import evaluate as evaluate_one, ratio_fit as ratio_fit_one, simulate
 
 
 def own_bases(bases: dict[str, float], setup: Setup, period: Joined | None = None) -> dict[str, float]:
@@ -44,12 +44,12 @@ def all_periods(setup: Setup) -> list[tuple[Joined | None, Setup]]:
 def evaluate(setup: Setup, overrides: dict[str, Any], bases: dict[str, float], ratio_steps: int) -> dict:
     """One trial over every period: the objectives summed (weighted), each period's terms and details kept."""
     if not setup.periods:
-        return ratio.evaluate(setup, overrides, bases, ratio_steps)
-    main = ratio.evaluate(setup, for_period(overrides, setup.name), own_bases(bases, setup), ratio_steps)
+        return evaluate_one(setup, overrides, bases, ratio_steps)
+    main = evaluate_one(setup, for_period(overrides, setup.name), own_bases(bases, setup), ratio_steps)
     out = {"objective": main["objective"], "terms": dict(main["terms"]), "details": dict(main["details"]),
            "bases": dict(main["bases"]), "seconds": main["seconds"]}
     for j in setup.periods:
-        r = ratio.evaluate(j.setup, for_period(overrides, j.name), own_bases(bases, setup, j), ratio_steps)
+        r = evaluate_one(j.setup, for_period(overrides, j.name), own_bases(bases, setup, j), ratio_steps)
         out["objective"] += j.weight * r["objective"]
         out["terms"].update({f"{j.name}{PERIOD_SEP}{k}": v for k, v in r["terms"].items()})
         out["details"][j.name] = {"objective": r["objective"], "terms": r["terms"], **r["details"]}
@@ -65,7 +65,7 @@ def ratio_fit(setup: Setup, overrides: dict[str, Any], bases: dict[str, float], 
     history: list[dict] = []
     for j, s in all_periods(setup):
         name = s.name if j is not None else (setup.name or "")
-        fitted, hist = ratio.ratio_fit(s, for_period(overrides, name) if setup.periods else overrides,
+        fitted, hist = ratio_fit_one(s, for_period(overrides, name) if setup.periods else overrides,
                                        own_bases(bases, setup, j), iterations, log)
         out.update(keyed_bases(fitted, j))
         history += [{**h, "period": name} for h in hist] if setup.periods else hist
@@ -79,7 +79,7 @@ def simulate_all(setup: Setup, overrides: dict[str, Any], bases: dict[str, float
         name = s.name if j is not None else setup.name
         ov = for_period(overrides, name) if setup.periods else dict(overrides)
         ov.update({f"nationalities.{n}.{BASE_RATE}": v for n, v in own_bases(bases, setup, j).items()})
-        out[name] = ratio.simulate(s, ov, until=s.full.end)
+        out[name] = simulate(s, ov, until=s.full.end)
     return out
 
 

@@ -440,3 +440,15 @@ def defaults_text(fit: dict, command: str, scenario_name: str, targets: Targets 
     head += textwrap.wrap(start + (" " + note if note else ""), width=112, initial_indent="# ", subsequent_indent="# ",
                           break_on_hyphens=False, break_long_words=False)
     return "\n".join(head) + "\n" + yaml.safe_dump(plain(doc), sort_keys=False, allow_unicode=True, width=10_000)
+
+
+def write_defaults(fit: dict, command: str, scenario_name: str, targets: Targets | None, path: Path) -> list[Path]:
+    """The defaults file at `path`, and each joint period's (its own values) as `<period>.fit.yaml` beside it."""
+    from ...results import atomic_write
+
+    files = [(Path(path), defaults_text(fit, command, scenario_name, targets))]
+    files += [(Path(path).parent / f"{name}.fit.yaml", defaults_text(fit, command, name, targets, period=name))
+              for name in fit.get("periods") or {}]
+    for p, text in files:
+        atomic_write(p, lambda q, t=text: q.write_text(t, encoding="utf-8"))
+    return [p for p, _ in files]

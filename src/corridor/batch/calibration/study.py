@@ -31,8 +31,8 @@ from ...analysis.observed import load_observed
 from ...analysis.validate import TRAINING_MONTHS, VALIDATION_MONTHS
 from ...errors import InputError
 from ...results import engine_fingerprint
-from . import joint as J
-from .joint import evaluate, ratio_fit
+from .joint import all_periods, evaluate, initial_values as joint_initial_values, keyed_bases, own_bases, ratio_fit, \
+    simulate_all, split_params
 from .objective import Joined, Setup, Window, detention_table, nationality_targets, parse_window, scenario_terms
 from .outputs import fit_summary, period_summary, write_outputs
 from .params import BASE_RATE, Param, default_params, overrides_for, parse_param
@@ -120,17 +120,17 @@ def calibrate(
     specific = tuple(period_specific) if period_specific is not None else declared.period_specific if declared else ()
     setup.periods = tuple(_joined(p, obs_table, run_scale) for p in periods) if joint else ()
     if setup.periods:
-        fitted = J.split_params(fitted, setup, specific)
+        fitted = split_params(fitted, setup, specific)
     initial_bases: dict[str, float] = {}
-    for j, s in J.all_periods(setup):
+    for j, s in all_periods(setup):
         scj = Scenario.model_validate(s.raw)
         nat_names = [n.name for n in scj.nationalities]
         if not any(nationality_targets(obs_table, nat_names, s.train).values()):
             raise InputError(f"observed file has no encounters by nationality (sw_encounters:<nationality>) in the "
                              f"training window {s.train} of {s.name}; calibration needs them for the base departure rates")
-        initial_bases.update(J.keyed_bases({n.name: float(n.departures.base_per_day) for n in scj.nationalities}, j))
+        initial_bases.update(keyed_bases({n.name: float(n.departures.base_per_day) for n in scj.nationalities}, j))
     nat_names = [n.name for n in sc.nationalities]
-    initial_values = J.initial_values(fitted, setup)
+    initial_values = joint_initial_values(fitted, setup)
 
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ def calibrate(
         config["periods"] = [
             {"scenario": j.name, "train": str(j.setup.train), "weight": j.weight,
              "scenario_sha": _masked_sha(j.setup.raw, [p for p in fitted if p.period in (None, j.name)],
-                                         list(J.own_bases(initial_bases, setup, j)) if fit_bases else [])}
+                                         list(own_bases(initial_bases, setup, j)) if fit_bases else [])}
             for j in setup.periods]
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(out_dir / JOURNAL)))
     study = optuna.create_study(study_name=STUDY_NAME, storage=storage, direction="minimize", load_if_exists=True,
@@ -214,7 +214,7 @@ def calibrate(
         else:
             final_bases = initial_bases
         log("final run with the fitted values")
-        dailies = _call(client, J.simulate_all, setup, overrides_for(fitted, best_values),
+        dailies = _call(client, simulate_all, setup, overrides_for(fitted, best_values),
                         final_bases if fit_bases else {})
         daily = dailies[setup.name]
     finally:
