@@ -264,3 +264,16 @@ def test_mexico_pauses_deportations_in_december_2023(base):
     assert _window(base, "2023-12-01", "2023-12-27", "mexico_deportations") == 0
     assert _window(base, "2023-12-01", "2023-12-27", "mexico_detentions") > 0
     assert _window(base, "2023-12-28", "2024-01-31", "mexico_deportations") > 0
+
+
+def test_a_suspension_of_entry_releases_nobody_and_takes_no_appointments(base):
+    regime = [{"from": "2022-01-01", "value": "title42"}, {"from": "2023-05-12", "value": "title8"},
+              {"from": "2024-01-01", "value": "suspension"}]
+    shut = run_us({"policies.regime": regime})
+    before = slice(pd.Timestamp("2023-10-01").date(), pd.Timestamp("2023-12-31").date())
+    assert shut.loc[before, "releases"].sum() == base.loc[before, "releases"].sum()      # the same past
+    assert base.loc[pd.Timestamp("2024-01-01").date():, "releases"].sum() > 0
+    assert shut.loc[pd.Timestamp("2024-01-01").date():, "releases"].sum() == 0
+    assert shut.loc[pd.Timestamp("2024-01-01").date():, "appointments_used"].sum() == 0
+    assert _window(shut, "2024-01-01", "2024-03-31", "removals") + _window(shut, "2024-01-01", "2024-03-31", "returns_to_mexico") > \
+        _window(base, "2024-01-01", "2024-03-31", "removals") + _window(base, "2024-01-01", "2024-03-31", "returns_to_mexico")

@@ -76,7 +76,7 @@ def test_corridor_levers_json_lists_every_lever_with_the_scenarios_keys():
     by = {r["path"]: r for r in rows}
     assert by["policies.crossings_closed"]["keys"] == [c.id for c in load(MINI).crossings]
     assert by["policies.contention"]["keys"] == ["train", "bus", "truck", "foot"]
-    assert by["policies.regime"]["choices"] == ["title42", "title8", "title8_restricted"]
+    assert by["policies.regime"]["choices"] == ["title42", "title8", "title8_restricted", "suspension"]
     assert by["nationalities.<nationality>.title42_expulsion"]["paths"][0].startswith("nationalities.")
 
 

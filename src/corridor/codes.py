@@ -25,8 +25,8 @@ CROSSING_KINDS = ("port", "rail_bridge", "between_ports")
 PORT, RAIL_BRIDGE, BETWEEN_PORTS = range(len(CROSSING_KINDS))
 
 # ----------------------------------------------------------------------------- US legal regimes
-REGIMES = ("title42", "title8", "title8_restricted")
-TITLE42, TITLE8, TITLE8_RESTRICTED = range(len(REGIMES))
+REGIMES = ("title42", "title8", "title8_restricted", "suspension")
+TITLE42, TITLE8, TITLE8_RESTRICTED, SUSPENSION = range(len(REGIMES))
 
 # ----------------------------------------------------------------------------- series counted on legs
 COUNTS_AS = ("darien_crossings",)                     # leg.counts_as values that are recorded series

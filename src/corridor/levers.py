@@ -215,8 +215,9 @@ LEVERS: tuple[Lever, ...] = (
                       "by land"),
     Lever("policies.regime", kind="choice", choices=REGIMES, neutral="title8", default="title8", unit="regime",
           side="US", phases=("encounter", "custody"),
-          description="the legal regime at the border: Title 42 expulsions, Title 8, or Title 8 with the 2024 "
-                      "restrictions"),
+          description="the legal regime at the border: Title 42 expulsions, Title 8, Title 8 with the 2024 "
+                      "restrictions, or a suspension of entry (nobody encountered is released or may apply: no "
+                      "appointments, every processed encounter removed or returned, no release from custody or ICE)"),
     Lever("policies.development_aid", **_SHARE, neutral=0.0, default={}, key="nationality", delayed=True,
           side="push factors", phases=("departures",),
           description="development aid to the country of origin (0..1): cuts departures after push_delay_days"),

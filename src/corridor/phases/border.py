@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 from .. import rng as R
-from ..codes import CROSSING, F_APPT, F_DECIDED, F_SEEKER, GAVE_UP, PORT, WAITING_BORDER
+from ..codes import CROSSING, F_APPT, F_DECIDED, F_SEEKER, GAVE_UP, PORT, SUSPENSION, WAITING_BORDER
 from ..metrics import Metric
 from ..tally import Block, slots
 from .common import SHARED, chunk, over_chunks, to_sink
@@ -25,7 +25,7 @@ def border_arrivals(ag, first, last, lv, d, key, seekers_share, tal, o, c0, c1):
 
     Counted per city before the lottery for slots, so today's newcomers compete with the queue.
     """
-    if lv.appointments_per_day[d] <= 0:
+    if lv.appointments_per_day[d] <= 0 or lv.regime[d] == SUSPENSION:
         return
     n = last - first
     for c in range(c0, c1):
@@ -46,7 +46,7 @@ def border(ag, first, last, net, lv, d, key, p_slot, hazard, patience, port_shar
 
     One draw per person per day, split into exclusive outcomes (give up | slot or cross | wait); the
     rescaled remainder of the same draw picks the crossing, so every outcome keeps its odds."""
-    appointments_exist = lv.appointments_per_day[d] > 0
+    appointments_exist = lv.appointments_per_day[d] > 0 and lv.regime[d] != SUSPENSION   # none may apply
     n = last - first
     for c in range(c0, c1):
         lo, hi = chunk(n, c)

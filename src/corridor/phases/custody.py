@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 from .. import rng as R
-from ..codes import OUT_RELEASE, US_CUSTODY
+from ..codes import OUT_RELEASE, SUSPENSION, US_CUSTODY
 from ..metrics import Metric
 from ..tally import Block, slots
 from .common import SHARED, chunk, over_chunks
@@ -75,6 +75,8 @@ class Custody:
         p_process = np.minimum(1.0, capacity / np.maximum(queue, 1.0))
         remaining = in_custody - np.minimum(queue, capacity)
         p_overflow = beh.overflow_release * np.maximum(remaining - holding, 0.0) / np.maximum(remaining, 1.0)
+        if lv.regime[d] == SUSPENSION:
+            p_overflow = np.zeros_like(p_overflow)       # a suspension of entry releases nobody, however full
         over_chunks(custody, day.agents, *day.held_us, run.net, lv, d, day.key, p_process, p_overflow, day.p_accept,
                 beh.restricted_release_factor, self.min_days, day.tal, run.offsets[self.name])
         self.capacity, self.holding = capacity, holding

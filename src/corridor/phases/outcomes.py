@@ -5,7 +5,8 @@ from __future__ import annotations
 from numba import njit
 
 from ..codes import (DECIDE_RETRY, F_EXPELLED, ICE_DETENTION, NO_LEG, OUT_EXPELLED, OUT_ICE, OUT_RELEASE,
-                     OUT_REMOVED_LAND, OUT_RETURN_MX, RELEASED_US, TITLE8_RESTRICTED, TITLE42, WAITING_BORDER)
+                     OUT_REMOVED_LAND, OUT_RETURN_MX, RELEASED_US, SUSPENSION, TITLE8_RESTRICTED, TITLE42,
+                     WAITING_BORDER)
 from ..metrics import Metric
 from .common import S, to_sink
 
@@ -13,7 +14,8 @@ from .common import S, to_sink
 @njit(cache=True)
 def outcome(net, lv, d, nat, u, u_accept, p_accept, restricted_factor, row, o):
     """Title 42 expulsion (to Mexico if Mexico takes them, else ICE), Title 8 removal (over land for
-    Mexicans, a return to Mexico within the cap where Mexico accepts the nationality, else ICE), or release."""
+    Mexicans, a return to Mexico within the cap where Mexico accepts the nationality, else ICE), or release.
+    Under a suspension of entry nobody is released: everyone is removed or returned (or waits in ICE)."""
     regime = lv.regime[d]
     mexican = not net.nat_transit_mexico[nat]
     to_mexico_ok = mexican or net.nat_returnable[nat] or lv.mexico_accepts_returns[d, nat]
@@ -29,6 +31,8 @@ def outcome(net, lv, d, nat, u, u_accept, p_accept, restricted_factor, row, o):
     r = lv.title8_removal[d, nat]
     if regime == TITLE8_RESTRICTED:
         r = 1.0 - (1.0 - r) * restricted_factor
+    elif regime == SUSPENSION:
+        r = 1.0
     if u < r:
         if mexican:
             return OUT_REMOVED_LAND

@@ -1,12 +1,13 @@
 """Removal flights: those in ICE detention wait for a seat on a flight to their country (seats per
-nationality shared by lottery); after the longest detention allowed they are released."""
+nationality shared by lottery); after the longest detention allowed they are released (never under a
+suspension of entry)."""
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
 from .. import rng as R
-from ..codes import ICE_DETENTION, RELEASED_US
+from ..codes import ICE_DETENTION, RELEASED_US, SUSPENSION
 from ..tally import Block, slots
 from .common import SHARED, chunk, home, over_chunks, to_sink
 
@@ -51,8 +52,8 @@ class Removals:
         queue = self.ice + day.chunk_block("ice_in")
         seats = run.timelines.removal_flights_per_day[day.d] * sc.policies.seats_per_flight / sc.scale
         p_flight = np.minimum(1.0, seats / np.maximum(queue, 1.0))
-        over_chunks(removals, day.agents, *day.held_us, day.d, day.key, p_flight, int(sc.behaviour.max_ice_detention_days), day.tal,
-                 run.offsets[self.name])
+        max_days = int(sc.behaviour.max_ice_detention_days) if run.timelines.regime[day.d] != SUSPENSION else 1 << 40
+        over_chunks(removals, day.agents, *day.held_us, day.d, day.key, p_flight, max_days, day.tal, run.offsets[self.name])
 
     def end_day(self, day) -> None:
         self.ice = day.census.ice.astype(float)
