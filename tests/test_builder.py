@@ -105,7 +105,8 @@ def test_assumed_values_and_sources_stay_beside_them(built):
     text = built.text
     assert "spinup_days: 120  # assumed: four months" in text
     assert "push_delay_days: 120  # assumed" in text
-    assert "- {from: 2023-12-28, value: 1.3}  # ASSUMED (see above)" in text
+    assert "value: 1}  # 1.0 = the calibrated 2023 level" in text
+    assert "# derived: model events" in text and "facts_policy_2024.csv row 17" in text   # Mexico's 2024 steps
     raw = yaml.load(text, Loader=SAFE_LOADER)
     assert all(item["source"] for key in ("places", "legs", "crossings", "sectors", "nationalities")
                for item in raw[key])

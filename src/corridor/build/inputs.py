@@ -18,6 +18,9 @@ OBSERVED = DATA / "observed"
 FACTS = DATA / "facts"
 SCENARIO = DATA / "scenarios" / "us-mexico.yaml"      # the bundled scenario the builder writes
 FIT_FILE = DATA / "calibration" / "us-mexico.fit.yaml"
+# Mexico's 2024 enforcement read from the UPM events of 2024 through the fitted model's flow (written by
+# tools/derive_mexico_enforcement_2024.py)
+ENFORCEMENT_2024 = DATA / "calibration" / "us-mexico.enforcement-2024.yaml"
 
 START, END, SPINUP = dt.date(2022, 10, 1), dt.date(2024, 12, 31), 120
 EARLY = dt.date(2022, 1, 1)          # first step of dated series that start before the run (spin-up included)

@@ -11,13 +11,12 @@ from ruamel.yaml.comments import CommentedMap
 from .border_splits import Encounters
 from .emit import Commented, series
 from .facts import Facts, matched_number
-from .inputs import EARLY
+from .inputs import EARLY, ENFORCEMENT_2024, BuildError, shown
 
 FLIGHT_LABEL = {"GUATEMALA": "Guatemala", "HONDURAS": "Honduras", "EL SALVADOR": "El Salvador",
                 "COLOMBIA": "Colombia", "ECUADOR": "Ecuador", "PERU": "Peru"}
 PAROLE_WORD = {"Cuba": "Cubans", "Haiti": "Haitians", "Nicaragua": "Nicaraguans", "Venezuela": "Venezuelans"}
 BOOK_AHEAD = 14          # days of CBP One slots booked ahead (assumed)
-ENFORCEMENT_STEP = 1.3   # Mexico's enforcement after the 2023-12-27 talks (assumed)
 DARIEN_RETURN = 0.05     # Panama's returns after the July 2024 agreement (assumed)
 
 
@@ -70,18 +69,33 @@ def derive_levers(F: Facts, enc: Encounters) -> Levers:
         returns_cap=round(CAP30K / 30))
 
 
+def enforcement_2024() -> dict:
+    """Mexico's 2024 enforcement steps, derived from the UPM events of 2024 (see ENFORCEMENT_2024)."""
+    import yaml
+    try:
+        doc = yaml.safe_load(ENFORCEMENT_2024.read_text(encoding="utf-8"))
+        steps = doc["steps"]
+        for s in steps:
+            dt.date.fromisoformat(s["from"]), float(s["value"])
+        return doc
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as err:
+        raise BuildError(f"{shown(ENFORCEMENT_2024)}: cannot read Mexico's 2024 enforcement steps ({err}); rerun "
+                         "tools/derive_mexico_enforcement_2024.py") from None
+
+
 def build_policies(F: Facts, lv: Levers) -> CommentedMap:
     """The `policies:` mapping, every value with its source beside it or above it."""
     p = Commented(indent=2)
     cite = F.cite
-    p.put("mexico_enforcement", series([
-        (EARLY, 1.0, "1.0 = the calibrated 2023 level (by definition)"),
-        (dt.date(2023, 12, 28), ENFORCEMENT_STEP, "ASSUMED (see above): stepped-up enforcement after the 2023-12-27 "
-                                                  "talks")]),
-        above="ASSUMPTION: Mexico's stepped-up enforcement after the 2023-12-27 Mexico City talks (events.csv "
-              "2023-12-27 row; the 2024-01-04 row quotes White House officials citing increased Mexican enforcement: "
-              f"trains, the Chiapas caravan, flights to Venezuela) is set to {ENFORCEMENT_STEP}x the 2023 level from "
-              f"2023-12-28. The {ENFORCEMENT_STEP} is the builder's assumption, not a measurement: vary it.")
+    e24 = enforcement_2024()
+    p.put("mexico_enforcement", series([(EARLY, 1.0, "1.0 = the calibrated 2023 level (by definition)")] + [
+        (dt.date.fromisoformat(s["from"]), s["value"],
+         f"derived: model events {s['model_events']:,} = published {s['observed_events']:,.0f} over {s['window']} "
+         f"({s['source']})") for s in e24["steps"]]),
+        above="Mexico's stepped-up enforcement after the 2023-12-27 Mexico City talks (events.csv 2023-12-27 row; the "
+              "2024-01-04 row quotes White House officials citing increased Mexican enforcement: trains, the Chiapas "
+              f"caravan, flights to Venezuela), measured by the UPM events of 2024 ({shown(ENFORCEMENT_2024)}, "
+              f"{e24['command']}): {e24['method']}. ASSUMPTION: {e24['assumption']}.")
     p.put("mexico_personnel", 32000,
           cite("transit", 18, "Federal forces (army, navy, National Guard) assigned") + ": ~32,000/month since Oct 2021")
     contention = Commented(indent=4)

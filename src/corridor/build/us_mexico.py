@@ -100,8 +100,9 @@ def notes_text(fit: Fit, places: Geography, legs: list, crossings: list, nationa
         "the Haiti-Managua charters ran Aug-Oct 2023 only but legs have no dated availability, so the charter leg "
         "exists all period with its Aug-Oct daily capacity; removal flights use late-2023 rates for the whole "
         "period; CHNV returns to Mexico and Venezuelan Title 42 expulsions start with their announcements "
-        "(2023-01-05, 2022-10-12). ASSUMPTION: Mexico's enforcement rises to 1.3x the 2023 level from 2023-12-28, "
-        "after the 2023-12-27 talks; this is an input to vary, not a measurement. ASSUMPTION: Panama sends home 5% "
+        "(2023-01-05, 2022-10-12). Mexico's 2024 enforcement is read from the UPM events of 2024 (Jan-Jul and "
+        "Aug-Dec) through the fitted model's flow (tools/derive_mexico_enforcement_2024.py); ASSUMPTION: that flow is "
+        "right, else the intensity is misread in proportion. ASSUMPTION: Panama sends home 5% "
         "of those who cross the Darién from 2024-08-01, after the July 2024 US-Panama agreement; also an input to "
         "vary. Proclamation 10773 (title8_restricted) applies from 2024-06-05 to the end regardless of its "
         "2,500/1,500 thresholds.")
