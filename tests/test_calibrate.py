@@ -202,13 +202,36 @@ def test_darien_mix_term_compares_shares_over_its_months_only():
     assert "darien_mix_pp" in objective.scenario_terms(load("us-mexico"), load_targets("us-mexico"))
 
 
+def test_custody_term_is_the_mean_relative_error_on_the_published_days_inside_the_window():
+    """custody_pct: the model's people in custody on each published day inside the window against the count; the
+    Nov and Dec 2023 counts fall in the validation window only; a day the run does not record is left out."""
+    import pandas as pd
+    days = pd.date_range("2023-05-01", "2023-12-31")
+    daily = pd.DataFrame({"date": days, "metric": "us_custody_population", "value": 20_000.0})
+    spec = load_targets("us-mexico").custody_counts
+    train = objective.custody_in(daily, objective.parse_window("2022-10..2023-09", "train"), spec)
+    assert [r["date"] for r in train] == ["2023-05-10", "2023-06-08", "2023-08-10", "2023-09-19"]
+    errors = [100 * (20_000 - o) / o for o in (26_354, 7_696, 17_000, 22_000)]
+    assert [r["error_pct"] for r in train] == pytest.approx(errors)
+    valid = objective.custody_in(daily, objective.parse_window("2023-10..2023-12", "validation"), spec)
+    assert [(r["date"], r["observed"]) for r in valid] == [("2023-11-29", 20_000.0), ("2023-12-19", 27_159.0)]
+    assert valid[0]["error_pct"] == 0.0
+    short = daily[daily["date"] < "2023-06-01"]
+    assert [r["date"] for r in objective.custody_in(short, objective.parse_window("2022-10..2023-09", "t"), spec)] \
+        == ["2023-05-10"]
+    assert "custody_pct" in objective.scenario_terms(load("us-mexico"), load_targets("us-mexico"))
+    assert "us_custody_population" in objective.SCORED_PREFIXES
+
+
 # ---------------------------------------------------------------------------------------------- targets files
 def test_the_targets_file_of_us_mexico_loads():
     t = load_targets("us-mexico")
     assert targets_file("us-mexico").name == "us-mexico.targets.yaml" and t.scenario == "us-mexico"
     cat = catalogue(t)
     assert list(cat)[:5] == ["sw_mape", "darien_mape", "nationality_pp", "sector_pp", "mexico_pct"]
-    assert [k for k, term in cat.items() if term.target] == list(cat)[:5]
+    assert [k for k, term in cat.items() if term.target] == list(cat)[:5] + ["custody_pct"]
+    assert cat["custody_pct"].normaliser == 25.0 and [d.date for d in t.custody_counts.dates] == [
+        "2023-05-10", "2023-06-08", "2023-08-10", "2023-09-19", "2023-11-29", "2023-12-19"]
     assert cat["removals_pct"].normaliser == 15.0 and "Title 42" in cat["removals_pct"].label
     assert all("facts_us.csv row" in p.source for pt in t.period_totals for p in pt.periods)
     assert t.crossing_mix.crossed["Ecuador"] == 47_724.0 and "row 181" in t.crossing_mix.source
@@ -238,6 +261,11 @@ def test_a_variant_finds_the_targets_file_of_the_scenario_it_extends(tmp_path):
     (("repeat_shares", "months", 0, "month", "2023-13"), "repeat_shares.months[0].month", "'2023-13'", "YYYY-MM"),
     (("seasons", 1, "groups", 0, "Andes"), "seasons[1].groups", "'Andes'", "valid: Mexico, Central America"),
     (("detentions", "colour", "red"), "detentions.colour", None, "valid fields here: term, key, name"),
+    (("custody_counts", "dates", 1, "date", "2023-06-31"), "custody_counts.dates[1].date", "'2023-06-31'",
+     "YYYY-MM-DD"),
+    (("custody_counts", "dates", 0, "observed", "many"), "custody_counts.dates[0].observed", "'many'",
+     "valid number"),
+    (("custody_counts", "dates", 0, "observed", -5), "custody_counts.dates[0].observed", "-5", "greater than 0"),
 ])
 def test_a_bad_targets_file_is_refused_naming_file_field_and_value(tmp_path, edit, field, value, valid):
     import yaml

@@ -199,6 +199,11 @@ LEVERS: tuple[Lever, ...] = (
     Lever("policies.holding_capacity_factor", kind="number", min=0.0, range=(0.5, 3.0), neutral=1.0, default={},
           key="sector", unit="x calibrated capacity", side="US", phases=("custody",),
           description="multiplier on a sector's holding capacity (above it, some are released unprocessed)"),
+    Lever("policies.ice_beds", kind="number", min=0.0, range=(5_000.0, 60_000.0), neutral=1.0e9, default=1.0e9,
+          unit="people", side="US", phases=("custody",),
+          description="ICE detention beds for people Border Patrol transfers (ICE held 36,263 on 2023-12-17 against ~25,780 "
+                      "beds in 2022 with interior arrests, facts_us.csv row 99; when full, those bound for ICE wait "
+                      "in Border Patrol custody)"),
     Lever("policies.removal_flights_per_day", kind="number", min=0.0, range=(0.0, 5.0), neutral=0.0, default={},
           key="nationality", unit="flights/day", side="US", phases=("removals",),
           description="removal flights per day to the nationality's country"),

@@ -18,6 +18,7 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 S_DEPART, S_ORIGIN, S_TARGET, S_ROUTE, S_ADMIT, S_LEGDAYS, S_DWELL, S_INSPECT, S_MXOUT, S_MXTIMER = range(10)
 S_SEEK, S_SLOT, S_CROSS, S_GIVEUP, S_PORT, S_GOTAWAY, S_OUTCOME, S_PROCESS, S_OVERFLOW, S_RETRY = range(10, 20)
 S_FLIGHT, S_REGROUP, S_COHESION, S_CARAVAN, S_PAROLE, S_NATDRAW, S_ACCEPT, S_SPINUP, S_QUIT, S_PANAMA = range(20, 30)
+S_HOLD = 30   # leaving Border Patrol custody after processing
 S_MXSOUTH = S_MXOUT + 100  # bused south or released, after a detention in Mexico (its number predates the list)
 
 

@@ -43,6 +43,14 @@ def behaviour_guesses(F: Facts) -> list[tuple[str, object, str]]:
         ("retry_delay_days", 60.0, "schema default (assumed)"),
         ("mexico_detention_days", 5.0, "schema default, consistent with INM provisional stays of <=48 h (type A) and "
                                        "<=7 days (type B) (" + F.cite("transit", 33, "INM detention facilities") + ")"),
+        ("processing_days", 1.0, "schema default (assumed): a Title 42 expulsion took hours; the rest of a Title 8 "
+                                 "stay follows processing, by outcome (below)"),
+        ("custody_days_release", 2.0, "schema default (initial guess, to be fitted): ~3 days in custody in all for a "
+                                      "release, 'nearly three days' on average (" + F.cite("us", 14, "Average time in custody")
+                                      + "); TEDS 72 h (" + F.cite("us", 7, "TEDS") + ")"),
+        ("custody_days_removal", 1.0, "schema default (assumed, to be fitted)"),
+        ("ice_transfer_days", 2.0, "schema default (initial guess, to be fitted); held beyond 72 h for want of ICE bed "
+                                   "space (" + F.cite("us", 27, "OIG El Paso") + ")"),
         ("overflow_release", 0.5, "schema default (assumed)"),
         ("max_ice_detention_days", 30.0, "schema default (assumed)"),
         ("caravan_leakage", 0.9, "schema default, consistent with large caravans passing checkpoints unimpeded ("

@@ -44,7 +44,7 @@ def census(ag, first, last, ready_day, status, place, waiting, seekers, custody_
                     seekers[c, ag.place[i]] += 1
             elif st == US_CUSTODY:
                 custody_s[c, ag.sector[i]] += 1
-                if ag.since[i] <= ready_day:
+                if ag.since[i] <= ready_day and ag.timer[i] == 0:     # not yet processed
                     ready[c, ag.sector[i]] += 1
             elif st == ICE_DETENTION:
                 ice[c, ag.nat[i]] += 1

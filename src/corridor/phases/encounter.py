@@ -50,6 +50,7 @@ def encounter(ag, first, last, net, lv, d, key, p_accept, restricted_factor, tal
                 ag.status[i] = US_CUSTODY
                 ag.sector[i] = s
                 ag.since[i] = d
+                ag.timer[i] = 0                               # not yet processed (phases/custody.py)
                 continue
             # a port of entry: Office of Field Operations
             count_encounter(ag, i, nat, row, o)

@@ -20,13 +20,14 @@ import pandas as pd
 
 from ...analysis.observed import bundled_path, is_month, monthly_from_run, shift_month
 from ...errors import InputError
-from .targets import CrossingMix, Detentions, PeriodTotals, RepeatShares, Targets, Term, catalogue
+from .targets import CrossingMix, CustodyCounts, Detentions, PeriodTotals, RepeatShares, Targets, Term, catalogue
 
 OTHER = "Other"     # a model nationality of that name stands for every observed label the model lacks
 # Metrics the objective and the report read (with those of the targets' period totals); the rest of a run's
 # table is dropped before aggregating.
 SCORED_PREFIXES = ("sw_encounters", "usbp_encounters", "ofo_encounters", "darien_crossings", "mexico_detentions",
-                   "removals", "returns_to_mexico", "appointments_used", "repeat_encounters")
+                   "removals", "returns_to_mexico", "appointments_used", "repeat_encounters",
+                   "us_custody_population")
 DARIEN = "darien_crossings"          # the counted leg series of the generic darien_mape term
 GENERIC_PRODUCED = ("sw_mape", "nationality_pp", "sector_pp", "nationality_log", "ofo_share_pp")
 
@@ -169,6 +170,8 @@ def scenario_terms(sc, targets: Targets | None) -> tuple[str, ...]:
         if mix is not None and any(leg.counts_as == mix.series for leg in sc.legs) \
                 and all(n in {x.name for x in sc.nationalities} for n in mix.crossed):
             terms.append(mix.term)
+        if targets.custody_counts is not None:
+            terms.append(targets.custody_counts.term)
     return tuple(t for t in catalogue(targets) if t in terms)
 
 
@@ -216,6 +219,10 @@ def score(daily: pd.DataFrame, setup: Setup, window: Window) -> dict:
         mix = mix_in(table, window, t.crossing_mix)
         terms[t.crossing_mix.term] = float(np.mean([abs(r["error_pp"]) for r in mix])) if mix else None
         details[t.crossing_mix.key] = mix
+    if t is not None and t.custody_counts is not None:
+        counts = custody_in(daily, window, t.custody_counts)
+        terms[t.custody_counts.term] = float(np.mean([abs(r["error_pct"]) for r in counts])) if counts else None
+        details[t.custody_counts.key] = counts
     terms = {k: (v if k in setup.terms else None) for k, v in terms.items()}  # terms the scenario cannot produce
     used = {k: v for k, v in terms.items() if v is not None}
     objective = float(sum(v / setup.catalogue[k].normaliser for k, v in used.items())) if used else float("inf")
@@ -240,6 +247,20 @@ def mix_in(table: pd.DataFrame, window: Window, mix: CrossingMix) -> list[dict]:
         model, observed = 100.0 * float(totals.get(f"{mix.series}:{n}", 0.0)) / total, 100.0 * crossed / mix.total
         out.append({"nationality": n, "observed_pct": observed, "model_pct": model, "error_pp": model - observed,
                     "source": mix.source})
+    return out
+
+
+def custody_in(daily: pd.DataFrame, window: Window, spec: CustodyCounts) -> list[dict]:
+    """Model vs published people in custody on the published days inside the window that the run records."""
+    rows = daily[daily["metric"] == spec.metric]
+    by_day = pd.Series(rows["value"].to_numpy(float), index=pd.to_datetime(rows["date"]).dt.strftime("%Y-%m-%d"))
+    out = []
+    for t in spec.dates:
+        if not (window.start <= t.date[:7] <= window.end) or t.date not in by_day.index:
+            continue
+        model = float(by_day[t.date])
+        out.append({"date": t.date, "observed": t.observed, "model": model,
+                    "error_pct": 100.0 * (model - t.observed) / t.observed, "source": t.source})
     return out
 
 

@@ -18,7 +18,7 @@ from ...errors import InputError
 from .joint import own_bases, period_values
 from .objective import OTHER, Joined, Setup, Window, month_range, monthly, score
 from .params import BASE_RATE, PERIOD_SEP, Param, fmt_number, overlay
-from .targets import CrossingMix, Detentions, PeriodTotals, RepeatShares, Targets, catalogue
+from .targets import CrossingMix, CustodyCounts, Detentions, PeriodTotals, RepeatShares, Targets, catalogue
 
 
 def window_figures(daily: pd.DataFrame, setup: Setup, window: Window) -> dict | None:
@@ -90,6 +90,8 @@ def count_observations(setup: Setup, nat_names: list[str], window: Window, detai
             counts[f"{kind.name} (months)"] = len(d or [])
         elif isinstance(kind, CrossingMix):
             counts[f"nationality shares of {kind.name} (period shares)"] = len(d or [])
+        elif isinstance(kind, CustodyCounts):
+            counts[f"{kind.name} (days)"] = len(d or [])
     counts["total"] = int(sum(counts.values()))
     return counts
 
@@ -371,6 +373,9 @@ def _published_lines(kind, detail: Any, w: str) -> list[str]:
         return [f"- {r['nationality']}'s share of {kind.name} {kind.start}..{kind.end} "
                 f"({w} window): model {r['model_pct']:.1f}%, observed {r['observed_pct']:.1f}% ({r['source']})"
                 for r in detail]
+    if isinstance(kind, CustodyCounts):
+        return [f"- {kind.name} {r['date']} ({w} window): model {r['model']:,.0f}, observed {r['observed']:,.0f} "
+                f"({r['error_pct']:+.1f}%; {r['source']})" for r in detail]
     return []
 
 

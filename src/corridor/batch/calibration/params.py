@@ -45,6 +45,12 @@ BEHAVIOUR_PARAMS: tuple[tuple[str, str], ...] = (
     ("behaviour.route_time_weight=0.3:3:log", "route choice: utility lost per day of travel"),
     ("behaviour.route_cost_weight=0.0005:0.01:log", "route choice: utility lost per US dollar of fares"),
     ("behaviour.route_risk_weight=1:30:log", "route choice: utility lost per unit of detection chance on a leg"),
+    # Border Patrol custody (people in custody on published days): the stay after processing by outcome path
+    ("behaviour.custody_days_release=0.5:6:log",
+     "mean days in Border Patrol custody after processing for those released (notice to appear, parole)"),
+    ("behaviour.custody_days_removal=0.5:6:log",
+     "mean days in Border Patrol custody after processing for a removal over land or a return to Mexico"),
+    ("behaviour.ice_transfer_days=0.5:10:log", "mean days waiting in Border Patrol custody for a transfer to ICE"),
 )
 
 

@@ -176,6 +176,21 @@ class CrossingMix(TermKind):
         return self
 
 
+class CustodyDate(_Model):
+    date: str
+    observed: float = Field(gt=0)
+    source: str = Field(min_length=1)
+
+    _day = field_validator("date", mode="before")(_iso_day)
+
+
+class CustodyCounts(TermKind):
+    """Published counts of people in CBP custody on given days, compared with the model's summed custody."""
+
+    metric: str = Field("us_custody_population", min_length=1)
+    dates: tuple[CustodyDate, ...] = Field(min_length=1)
+
+
 class Group(_Model):
     """Nationalities sharing one fitted value. `rest`: every nationality of the scenario in no other group."""
 
@@ -249,6 +264,7 @@ class Targets(_Model):
     period_totals: tuple[PeriodTotals, ...] = ()
     repeat_shares: RepeatShares | None = None
     crossing_mix: CrossingMix | None = None
+    custody_counts: CustodyCounts | None = None
     groups: tuple[Group, ...] = ()
     seasons: tuple[Season, ...] = ()
     parameters: tuple[ParamEntry, ...] = ()
@@ -260,7 +276,7 @@ class Targets(_Model):
         """The scenario-specific terms, in the order the objective evaluates them."""
         out: list[TermKind] = [self.detentions] if self.detentions else []
         out += list(self.period_totals)
-        out += [k for k in (self.repeat_shares, self.crossing_mix) if k is not None]
+        out += [k for k in (self.repeat_shares, self.crossing_mix, self.custody_counts) if k is not None]
         return out
 
     @model_validator(mode="after")
