@@ -20,6 +20,9 @@ VALIDATION_MONTHS = ("2023-10", "2023-12")
 SECTOR_PREFIX = "usbp_encounters:"
 NATIONALITY_PREFIX = "sw_encounters:"
 NATIONALITY_TOTAL = "sw_encounters"
+# Before Oct 2019 the only monthly table by citizenship is Border Patrol's (OHSS): shares of usbp_encounters instead
+USBP_NATIONALITY_PREFIX = "usbp_nationality:"
+USBP_NATIONALITY_TOTAL = "usbp_encounters"
 TOP_NATIONALITIES = 10
 # Residual categories are not nationalities; leaving them out of the top-N keeps the share score about
 # the mix of named countries.
@@ -197,7 +200,8 @@ def _summary(scores: dict[str, SeriesScore], pairs: pd.DataFrame, run_label: str
         return float(np.mean(values)) if values else None
 
     sector_mae, sectors = _sector_shares(pairs)
-    nationality_mae, top = _nationality_shares(pairs)
+    family = nationality_family(pairs)
+    nationality_mae, top = _nationality_shares(pairs, *family)
     return {
         "run": run_label,
         "observed_file": observed_label,
@@ -212,6 +216,7 @@ def _summary(scores: dict[str, SeriesScore], pairs: pd.DataFrame, run_label: str
         "sector_share_sectors": sectors,
         "nationality_share_mae_pp": nationality_mae,
         "nationality_share_top": top,
+        "nationality_share_series": family[0].rstrip(":"),
     }
 
 
@@ -239,15 +244,28 @@ def _sector_shares(pairs: pd.DataFrame) -> tuple[float | None, list[str]]:
     return mae, [s.removeprefix(SECTOR_PREFIX) for s in sectors]
 
 
-def _nationality_shares(pairs: pd.DataFrame) -> tuple[float | None, list[str]]:
-    """Mean absolute difference, in percentage points, of nationality shares of the SW border total.
+def nationality_family(table: pd.DataFrame) -> tuple[str, str]:
+    """(prefix, total series) the nationality shares are taken from: `sw_encounters:<n>` of `sw_encounters` where
+    the table (pairs or observed rows, already limited to the compared months) has any, else Border Patrol's
+    `usbp_nationality:<n>` of `usbp_encounters` (the only monthly table by citizenship before Oct 2019)."""
+    if table["series"].str.startswith(NATIONALITY_PREFIX).any():
+        return NATIONALITY_PREFIX, NATIONALITY_TOTAL
+    if table["series"].str.startswith(USBP_NATIONALITY_PREFIX).any():
+        return USBP_NATIONALITY_PREFIX, USBP_NATIONALITY_TOTAL
+    return NATIONALITY_PREFIX, NATIONALITY_TOTAL
 
-    Each `sw_encounters:<c>` is divided by `sw_encounters` of the same source and month, for the
-    TOP_NATIONALITIES nationalities with most observed encounters over the compared months.
+
+def _nationality_shares(pairs: pd.DataFrame, prefix: str = NATIONALITY_PREFIX,
+                        total: str = NATIONALITY_TOTAL) -> tuple[float | None, list[str]]:
+    """Mean absolute difference, in percentage points, of nationality shares of the border total.
+
+    Each `<prefix><c>` (`sw_encounters:<c>`, or `usbp_nationality:<c>` where the compared months have no
+    `sw_encounters:<c>`) is divided by `total` of the same source and month, for the TOP_NATIONALITIES
+    nationalities with most observed encounters over the compared months.
     """
-    totals = pairs[pairs["series"] == NATIONALITY_TOTAL].set_index("month")[["model", "observed"]]
-    rows = pairs[pairs["series"].str.startswith(NATIONALITY_PREFIX)]
-    rows = rows[~rows["series"].str.removeprefix(NATIONALITY_PREFIX).isin(NOT_A_NATIONALITY)]
+    totals = pairs[pairs["series"] == total].set_index("month")[["model", "observed"]]
+    rows = pairs[pairs["series"].str.startswith(prefix)]
+    rows = rows[~rows["series"].str.removeprefix(prefix).isin(NOT_A_NATIONALITY)]
     if totals.empty or rows.empty:
         return None, []
     ranking = rows.groupby("series")["observed"].sum().sort_values(ascending=False, kind="stable")
@@ -256,9 +274,9 @@ def _nationality_shares(pairs: pd.DataFrame) -> tuple[float | None, list[str]]:
     rows = rows[rows["series"].isin(top)].join(totals, on="month", how="inner")
     rows = rows[(rows["model_total"] > 0) & (rows["observed_total"] > 0)]
     if rows.empty:
-        return None, [c.removeprefix(NATIONALITY_PREFIX) for c in top]
+        return None, [c.removeprefix(prefix) for c in top]
     diff = rows["model"] / rows["model_total"] - rows["observed"] / rows["observed_total"]
-    return float(diff.abs().mean() * 100.0), [c.removeprefix(NATIONALITY_PREFIX) for c in top]
+    return float(diff.abs().mean() * 100.0), [c.removeprefix(prefix) for c in top]
 
 
 def _read_run(run) -> tuple[pd.DataFrame, str]:
