@@ -90,11 +90,11 @@ def _pairs_tables(with_sw: bool):
 def test_nationality_shares_fall_back_to_border_patrol_by_citizenship():
     daily, obs = _pairs_tables(with_sw=False)
     s = compare(daily, obs).summary
-    assert s["nationality_share_series"] == "usbp_nationality"
+    assert s["nationality_share_series"] == "usbp_nationality 2019-05..2019-05"
     assert s["nationality_share_mae_pp"] == pytest.approx(20.0)   # model 70/30 against observed 50/50
     daily, obs = _pairs_tables(with_sw=True)
     s = compare(daily, obs).summary
-    assert s["nationality_share_series"] == "sw_encounters"
+    assert s["nationality_share_series"] == "sw_encounters 2019-05..2019-05"
     assert s["nationality_share_mae_pp"] == pytest.approx(0.0)    # model 50/50 against observed 50/50
 
     w = Window("2019-05", "2019-05")
@@ -108,6 +108,24 @@ def test_nationality_shares_fall_back_to_border_patrol_by_citizenship():
     assert nationality_targets(obs, names, w)["Honduras"] == 1860.0
     assert model_nationality_totals(model_monthly, names, w, obs)["Honduras"] == 60.0 * 31
     assert model_nationality_totals(model_monthly, names, w)["Honduras"] == 60.0 * 31   # no observed: as before
+
+
+def test_a_window_across_oct_2019_takes_each_month_from_its_own_table():
+    """Sep 2019 has only Border Patrol by citizenship, Oct 2019 CBP's SW table: each month uses its own."""
+    daily_sep, obs_sep = _pairs_tables(with_sw=False)
+    daily_oct, obs_oct = _pairs_tables(with_sw=True)
+    daily_sep = daily_sep.assign(date=daily_sep.date - pd.Timedelta(days=243))      # 2018-09-..: shift to Sep 2018
+    obs_sep = obs_sep.assign(month="2018-09")
+    daily_oct = daily_oct.assign(date=daily_oct.date.map(lambda d: d.replace(month=10)))
+    obs_oct = obs_oct.assign(month="2019-10")
+    daily = pd.concat([daily_sep, daily_oct], ignore_index=True)
+    daily = daily[daily.date.dt.strftime("%Y-%m").isin(["2018-09", "2019-10"])]
+    obs = pd.concat([obs_sep, obs_oct], ignore_index=True)
+    s = compare(daily, obs).summary
+    assert s["nationality_share_series"] == "usbp_nationality 2018-09..2018-09; sw_encounters 2019-10..2019-10"
+    assert s["nationality_share_mae_pp"] == pytest.approx(10.0)     # 20 pp in Sep, 0 in Oct
+    w = Window("2018-09", "2019-10")
+    assert nationality_targets(obs, ["Honduras", "Mexico"], w)["Honduras"] == 1550.0 + 1860.0
 
 
 def test_short_run_balances_and_the_june_step_raises_mexicos_detentions(short_runs):

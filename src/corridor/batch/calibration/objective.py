@@ -103,13 +103,11 @@ def month_range(start: str, end: str) -> list[str]:
 def nationality_targets(observed: pd.DataFrame, nat_names: list[str], window: Window) -> dict[str, float]:
     """Observed encounters per model nationality over the window; labels the model lacks count as Other.
 
-    From `sw_encounters:<n>` where the window has them, else Border Patrol's `usbp_nationality:<n>` (before Oct
-    2019), the same rule as `corridor.analysis.validate.nationality_family`."""
-    from ...analysis.validate import nationality_family
-    in_window = observed[(observed["month"] >= window.start) & (observed["month"] <= window.end)]
-    prefix, _ = nationality_family(in_window)
-    rows = in_window[in_window["series"].str.startswith(prefix)]
-    totals = rows.groupby(rows["series"].str.removeprefix(prefix))["value"].sum()
+    Each month from `sw_encounters:<n>` where it has them, else Border Patrol's `usbp_nationality:<n>` (before Oct
+    2019): `corridor.analysis.validate.nationality_rows`."""
+    from ...analysis.validate import nationality_rows
+    rows = nationality_rows(observed[(observed["month"] >= window.start) & (observed["month"] <= window.end)])
+    totals = rows.groupby("nationality")["value"].sum()
     out = {n: float(totals.get(n, 0.0)) for n in nat_names}
     if OTHER in out:
         out[OTHER] += float(sum(v for k, v in totals.items() if k not in out))

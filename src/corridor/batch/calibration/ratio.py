@@ -57,17 +57,18 @@ def month_end(month: str) -> dt.date:
 
 def model_nationality_totals(table: pd.DataFrame, nat_names: list[str], window: Window,
                              observed: pd.DataFrame | None = None) -> dict[str, float]:
-    """Model encounters per nationality over the window, from a monthly table: `sw_encounters:<n>`, or Border
-    Patrol's `usbp_nationality:<n>` where the observed table has no `sw_encounters:<n>` in the window (the series
-    `nationality_targets` takes, so the two totals compare like with like)."""
-    from ...analysis.validate import nationality_family
-    prefix = "sw_encounters:"
-    if observed is not None:
-        prefix, _ = nationality_family(observed[(observed["month"] >= window.start) & (observed["month"] <= window.end)])
+    """Model encounters per nationality over the window, from a monthly table: `sw_encounters:<n>`, or, in the
+    months where the observed table has no `sw_encounters:<n>` but Border Patrol's `usbp_nationality:<n>` (before
+    Oct 2019), the model's `usbp_nationality:<n>`: the series `nationality_targets` takes, like with like."""
+    from ...analysis.validate import nationality_families
     rows = table[(table["month"] >= window.start) & (table["month"] <= window.end)]
+    fam = {}
+    if observed is not None:
+        fam = nationality_families(observed[(observed["month"] >= window.start) & (observed["month"] <= window.end)])
+    prefix = rows["month"].map(lambda m: fam.get(m, ("sw_encounters:",))[0])
     out = {}
     for n in nat_names:
-        out[n] = float(rows.loc[rows["series"] == f"{prefix}{n}", "value"].sum())
+        out[n] = float(rows.loc[rows["series"] == prefix + n, "value"].sum())
     return out
 
 
