@@ -68,7 +68,7 @@ def shift_month(month: str, months: int) -> str:
 def load_observed(path: str | Path | None = None) -> pd.DataFrame:
     """Read an observed CSV (month,series,value) and check every row, so bad data fails here, by line.
 
-    Without a path, the bundled monthly.csv (Oct 2019 – Dec 2023). Extra columns are ignored.
+    Without a path, the bundled monthly.csv (Oct 2018 – Dec 2023). Extra columns are ignored.
     Returns columns month (str 'YYYY-MM'), series (str), value (float), sorted by series then month.
     """
     path = Path(path) if path is not None else bundled_path("monthly.csv")

@@ -20,6 +20,9 @@ VALIDATION_MONTHS = ("2023-10", "2023-12")
 SECTOR_PREFIX = "usbp_encounters:"
 NATIONALITY_PREFIX = "sw_encounters:"
 NATIONALITY_TOTAL = "sw_encounters"
+# Before Oct 2019 the only monthly table by citizenship is Border Patrol's (OHSS): shares of usbp_encounters instead
+USBP_NATIONALITY_PREFIX = "usbp_nationality:"
+USBP_NATIONALITY_TOTAL = "usbp_encounters"
 TOP_NATIONALITIES = 10
 # Residual categories are not nationalities; leaving them out of the top-N keeps the share score about
 # the mix of named countries.
@@ -212,6 +215,7 @@ def _summary(scores: dict[str, SeriesScore], pairs: pd.DataFrame, run_label: str
         "sector_share_sectors": sectors,
         "nationality_share_mae_pp": nationality_mae,
         "nationality_share_top": top,
+        "nationality_share_series": _families_used(pairs),
     }
 
 
@@ -239,26 +243,63 @@ def _sector_shares(pairs: pd.DataFrame) -> tuple[float | None, list[str]]:
     return mae, [s.removeprefix(SECTOR_PREFIX) for s in sectors]
 
 
-def _nationality_shares(pairs: pd.DataFrame) -> tuple[float | None, list[str]]:
-    """Mean absolute difference, in percentage points, of nationality shares of the SW border total.
+def nationality_families(table: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Month -> (prefix, total series) the nationality shares of that month are taken from: `sw_encounters:<n>` of
+    `sw_encounters` where the table (pairs or observed rows) has any in the month, else Border Patrol's
+    `usbp_nationality:<n>` of `usbp_encounters` (the only monthly table by citizenship before Oct 2019)."""
+    sw = set(table.loc[table["series"].str.startswith(NATIONALITY_PREFIX), "month"])
+    usbp = set(table.loc[table["series"].str.startswith(USBP_NATIONALITY_PREFIX), "month"]) - sw
+    out = {m: (NATIONALITY_PREFIX, NATIONALITY_TOTAL) for m in sw}
+    out.update({m: (USBP_NATIONALITY_PREFIX, USBP_NATIONALITY_TOTAL) for m in usbp})
+    return out
 
-    Each `sw_encounters:<c>` is divided by `sw_encounters` of the same source and month, for the
+
+def nationality_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The table's nationality rows, each month from its family (`nationality_families`), with a column
+    `nationality` (the name without its prefix) and `total` (the family's total series)."""
+    fam = nationality_families(table)
+    parts = []
+    for prefix, total in sorted(set(fam.values())):
+        months = [m for m, f in fam.items() if f == (prefix, total)]
+        rows = table[table["month"].isin(months) & table["series"].str.startswith(prefix)]
+        parts.append(rows.assign(nationality=rows["series"].str.removeprefix(prefix), total=total))
+    if not parts:
+        return table.iloc[0:0].assign(nationality=pd.Series(dtype=str), total=pd.Series(dtype=str))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _families_used(pairs: pd.DataFrame) -> str:
+    """The families the shares came from, with their months, e.g. 'usbp_nationality 2019-01..2019-09'."""
+    fam = nationality_families(pairs)
+    spans = []
+    for prefix, _ in sorted(set(fam.values()), key=lambda f: min(m for m, g in fam.items() if g == f)):
+        months = sorted(m for m, g in fam.items() if g[0] == prefix)
+        spans.append(f"{prefix.rstrip(':')} {months[0]}..{months[-1]}")
+    return "; ".join(spans)
+
+
+def _nationality_shares(pairs: pd.DataFrame) -> tuple[float | None, list[str]]:
+    """Mean absolute difference, in percentage points, of nationality shares of the border total.
+
+    Each month's `sw_encounters:<c>` is divided by `sw_encounters` of the same source and month (before Oct 2019,
+    where a month has no `sw_encounters:<c>`, Border Patrol's `usbp_nationality:<c>` by `usbp_encounters`), for the
     TOP_NATIONALITIES nationalities with most observed encounters over the compared months.
     """
-    totals = pairs[pairs["series"] == NATIONALITY_TOTAL].set_index("month")[["model", "observed"]]
-    rows = pairs[pairs["series"].str.startswith(NATIONALITY_PREFIX)]
-    rows = rows[~rows["series"].str.removeprefix(NATIONALITY_PREFIX).isin(NOT_A_NATIONALITY)]
+    rows = nationality_rows(pairs)
+    rows = rows[~rows["nationality"].isin(NOT_A_NATIONALITY)]
+    totals = pairs[pairs["series"].isin([NATIONALITY_TOTAL, USBP_NATIONALITY_TOTAL])]
+    totals = totals.rename(columns={"model": "model_total", "observed": "observed_total", "series": "total"})
     if totals.empty or rows.empty:
         return None, []
-    ranking = rows.groupby("series")["observed"].sum().sort_values(ascending=False, kind="stable")
+    ranking = rows.groupby("nationality")["observed"].sum().sort_values(ascending=False, kind="stable")
     top = list(ranking.index[:TOP_NATIONALITIES])
-    totals = totals.rename(columns={"model": "model_total", "observed": "observed_total"})
-    rows = rows[rows["series"].isin(top)].join(totals, on="month", how="inner")
+    rows = rows[rows["nationality"].isin(top)].merge(totals[["month", "total", "model_total", "observed_total"]],
+                                                      on=["month", "total"], how="inner")
     rows = rows[(rows["model_total"] > 0) & (rows["observed_total"] > 0)]
     if rows.empty:
-        return None, [c.removeprefix(NATIONALITY_PREFIX) for c in top]
+        return None, top
     diff = rows["model"] / rows["model_total"] - rows["observed"] / rows["observed_total"]
-    return float(diff.abs().mean() * 100.0), [c.removeprefix(NATIONALITY_PREFIX) for c in top]
+    return float(diff.abs().mean() * 100.0), top
 
 
 def _read_run(run) -> tuple[pd.DataFrame, str]:

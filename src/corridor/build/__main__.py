@@ -1,7 +1,7 @@
-"""`python -m corridor.build`: write the bundled scenario us-mexico.yaml from the bundled data, or `--check` that
-the committed file is what the builder writes.
+"""`python -m corridor.build`: write the bundled scenarios us-mexico.yaml and us-mexico-2019.yaml from the bundled
+data, or `--check` that the committed files are what the builder writes.
 
-    python -m corridor.build                      # writes src/corridor/data/scenarios/us-mexico.yaml
+    python -m corridor.build                      # writes src/corridor/data/scenarios/us-mexico{,-2019}.yaml
     python -m corridor.build --check              # exit 1 if the committed file differs from a fresh build
     python -m corridor.build --no-fit --out FILE  # the initial guesses, before calibration
     python -m corridor.build --explain            # also print the derivations the scenario relies on
@@ -16,7 +16,9 @@ from corridor.errors import InputError
 
 from .checks import check, explain
 from .inputs import FIT_FILE, SCENARIO, shown
-from .us_mexico import Built, build
+from . import monthly
+from .us_mexico import build
+from .us_mexico_2019 import SCENARIO_2019, build_2019
 
 
 def first_difference(old: str, new: str) -> str:
@@ -30,15 +32,15 @@ def first_difference(old: str, new: str) -> str:
     return "line endings or trailing bytes"
 
 
-def compare(path: Path, built: Built) -> tuple[bool, str]:
+def compare(path: Path, text: str) -> tuple[bool, str]:
     """(same, message): whether the file at `path` holds exactly the bytes the builder writes."""
     if not path.exists():
         return False, f"{path}: no such file; run `python -m corridor.build --out {path}` to write it"
     old = path.read_bytes()
-    new = built.text.encode("utf-8")
+    new = text.encode("utf-8")
     if old == new:
         return True, f"{path} is up to date with the builder"
-    where = first_difference(old.decode("utf-8", "replace"), built.text)
+    where = first_difference(old.decode("utf-8", "replace"), text)
     return False, (f"{path} differs from what the builder writes ({where}); "
                    "run `python -m corridor.build` to rewrite it, or fix the builder")
 
@@ -49,6 +51,10 @@ def parser() -> argparse.ArgumentParser:
                                              "facts tables and fitted values.")
     ap.add_argument("--out", default=str(SCENARIO), help="where to write the scenario (default: the bundled "
                                                          "us-mexico.yaml)")
+    ap.add_argument("--out-2019", default=None,
+                    help="where to write us-mexico-2019 (default: the bundled us-mexico-2019.yaml when --out is the "
+                         "bundled us-mexico.yaml, else not written); never with --no-fit (it extends the fitted "
+                         "us-mexico)")
     ap.add_argument("--check", action="store_true",
                     help="write nothing; exit 1 if the file at --out differs from what the builder would write")
     ap.add_argument("--no-fit", action="store_true",
@@ -61,22 +67,41 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     a = parser().parse_args(argv)
     out = Path(a.out)
+    out19 = Path(a.out_2019) if a.out_2019 else (SCENARIO_2019 if out.resolve() == SCENARIO.resolve() else None)
     try:
         built = build(None if a.no_fit else FIT_FILE)
         check(built)
+        text19 = None if a.no_fit or out19 is None else build_2019()
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if a.explain:
         print("\n".join(explain(built)))
     if a.check:
-        same, message = compare(out, built)
-        print(message, file=sys.stdout if same else sys.stderr)
-        return 0 if same else 1
+        results = [compare(out, built.text)] + ([compare(out19, text19)] if text19 is not None else [])
+        if text19 is not None:      # the bundled files: observed/monthly.csv too (python -m corridor.build.monthly)
+            results.append(compare(monthly.MONTHLY, monthly.text()))
+        for same, message in results:
+            print(message, file=sys.stdout if same else sys.stderr)
+        return 0 if all(same for same, _ in results) else 1
     out.write_bytes(built.text.encode("utf-8"))
     print(f"wrote {out}: {len(built.places.specs)} places, {len(built.legs)} legs, {len(built.crossings.items)} "
           f"crossings, {len(built.sectors.items)} sectors, {len(built.nationalities)} nationalities")
+    if text19 is not None:
+        out19.write_bytes(text19.encode("utf-8"))
+        try:
+            check_2019(out19)
+        except InputError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"wrote {out19}")
     return 0
+
+
+def check_2019(path: Path) -> None:
+    """The written us-mexico-2019 loads and validates over its parent (InputError naming the field if not)."""
+    from corridor.scenario import load
+    load(path)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .inputs import FACTS, BuildError
 
-TABLES = {"us": "facts_us.csv", "transit": "facts_transit.csv"}
+TABLES = {"us": "facts_us.csv", "transit": "facts_transit.csv", "y2019": "facts_2019_2022.csv"}
 
 
 def parse_number(text: str) -> float:

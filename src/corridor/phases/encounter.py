@@ -16,6 +16,7 @@ BLOCKS = (
     Block("ofo", "one", "encounters at ports of entry (Office of Field Operations)"),
     Block("ofo_sector", "sector", "encounters at ports, by the sector the port lies in"),
     Block("encounters_nat", "nationality", "southwest border encounters by nationality"),
+    Block("usbp_nat", "nationality", "Border Patrol apprehensions by nationality"),
     Block("repeat", "one", "encounters of people encountered before"),
     Block("gotaways", "one", "crossed between ports undetected"),
     Block("appointments_used", "one", "presented at a port with a CBP One appointment"),
@@ -46,6 +47,7 @@ def encounter(ag, first, last, net, lv, d, key, p_accept, restricted_factor, tal
                     continue
                 count_encounter(ag, i, nat, row, o)
                 row[o[T.usbp] + s] += 1
+                row[o[T.usbp_nat] + nat] += 1
                 row[o[T.custody_in] + s] += 1
                 ag.status[i] = US_CUSTODY
                 ag.sector[i] = s
@@ -115,4 +117,7 @@ class Encounter:
                lambda ph, day: day.block("ofo_sector") * day.scale),
         Metric("sw_encounters", "nationality", "people", "flow", True, "southwest border encounters by nationality",
                lambda ph, day: day.block("encounters_nat") * day.scale),
+        # what 2019 is scored on: CBP's SW table by citizenship starts in Oct 2019, OHSS's Border Patrol one earlier
+        Metric("usbp_nationality", "nationality", "people", "flow", True, "Border Patrol apprehensions by nationality",
+               lambda ph, day: day.block("usbp_nat") * day.scale),
     )

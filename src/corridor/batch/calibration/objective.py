@@ -102,10 +102,13 @@ def month_range(start: str, end: str) -> list[str]:
 
 
 def nationality_targets(observed: pd.DataFrame, nat_names: list[str], window: Window) -> dict[str, float]:
-    """Observed encounters per model nationality over the window; labels the model lacks count as Other."""
-    rows = observed[observed["series"].str.startswith("sw_encounters:")
-                    & (observed["month"] >= window.start) & (observed["month"] <= window.end)]
-    totals = rows.groupby(rows["series"].str.removeprefix("sw_encounters:"))["value"].sum()
+    """Observed encounters per model nationality over the window; labels the model lacks count as Other.
+
+    Each month from `sw_encounters:<n>` where it has them, else Border Patrol's `usbp_nationality:<n>` (before Oct
+    2019): `corridor.analysis.validate.nationality_rows`."""
+    from ...analysis.validate import nationality_rows
+    rows = nationality_rows(observed[(observed["month"] >= window.start) & (observed["month"] <= window.end)])
+    totals = rows.groupby("nationality")["value"].sum()
     out = {n: float(totals.get(n, 0.0)) for n in nat_names}
     if OTHER in out:
         out[OTHER] += float(sum(v for k, v in totals.items() if k not in out))

@@ -55,12 +55,20 @@ def month_end(month: str) -> dt.date:
     return dt.date(int(nxt[:4]), int(nxt[5:7]), 1) - dt.timedelta(days=1)
 
 
-def model_nationality_totals(table: pd.DataFrame, nat_names: list[str], window: Window) -> dict[str, float]:
-    """Model encounters per nationality over the window, from a monthly table."""
+def model_nationality_totals(table: pd.DataFrame, nat_names: list[str], window: Window,
+                             observed: pd.DataFrame | None = None) -> dict[str, float]:
+    """Model encounters per nationality over the window, from a monthly table: `sw_encounters:<n>`, or, in the
+    months where the observed table has no `sw_encounters:<n>` but Border Patrol's `usbp_nationality:<n>` (before
+    Oct 2019), the model's `usbp_nationality:<n>`: the series `nationality_targets` takes, like with like."""
+    from ...analysis.validate import nationality_families
     rows = table[(table["month"] >= window.start) & (table["month"] <= window.end)]
+    fam = {}
+    if observed is not None:
+        fam = nationality_families(observed[(observed["month"] >= window.start) & (observed["month"] <= window.end)])
+    prefix = rows["month"].map(lambda m: fam.get(m, ("sw_encounters:",))[0])
     out = {}
     for n in nat_names:
-        out[n] = float(rows.loc[rows["series"] == f"sw_encounters:{n}", "value"].sum())
+        out[n] = float(rows.loc[rows["series"] == prefix + n, "value"].sum())
     return out
 
 
@@ -97,7 +105,7 @@ def evaluate(setup: Setup, overrides: dict[str, Any], bases: dict[str, float], r
         ov.update({f"nationalities.{n}.{BASE_RATE}": v for n, v in cur.items()})
         daily = simulate(setup, ov, until=setup.train.end)
         if step < ratio_steps:
-            model = model_nationality_totals(monthly(daily), nat_names, setup.train)
+            model = model_nationality_totals(monthly(daily), nat_names, setup.train, setup.observed)
             cur = {n: round_sig(v) for n, v in rescale_bases(cur, model, target).items()}
     s = score(daily, setup, setup.train)
     return {"objective": s["objective"], "terms": s["terms"], "details": s["details"], "bases": cur,
@@ -128,7 +136,8 @@ def ratio_fit(setup: Setup, overrides: dict[str, Any], bases: dict[str, float], 
     for it in range(iterations):
         ov = dict(overrides)
         ov.update({f"nationalities.{n}.{BASE_RATE}": v for n, v in cur.items()})
-        model = model_nationality_totals(monthly(simulate(setup, ov, until=setup.train.end)), nat_names, setup.train)
+        model = model_nationality_totals(monthly(simulate(setup, ov, until=setup.train.end)), nat_names, setup.train,
+                                         setup.observed)
         worst = max((abs(model[n] / target[n] - 1) for n in nat_names if target[n] > 0 and model[n] > 0), default=0.0)
         history.append({"iteration": it + 1, "max_abs_ratio_error": round(worst, 4)})
         log(f"ratio scaling {it + 1}/{iterations}: largest nationality total error {100 * worst:.1f}%")
