@@ -149,3 +149,9 @@ def test_usbp_nationality_sums_to_usbp_encounters(short_runs):
     usbp = df[df.metric == "usbp_encounters"].set_index("date").value
     assert usbp.sum() > 0
     assert (nat - usbp[nat.index]).abs().max() < 1e-6
+
+
+def test_the_fit_runs_keep_border_patrol_encounters_by_nationality():
+    """Ratio scaling of the 2019 base rates compares like with like: the fit's runs keep usbp_nationality."""
+    from corridor.batch.calibration.objective import SCORED_PREFIXES
+    assert any("usbp_nationality:Mexico".startswith(p) for p in SCORED_PREFIXES)

@@ -27,7 +27,7 @@ OTHER = "Other"     # a model nationality of that name stands for every observed
 # table is dropped before aggregating.
 SCORED_PREFIXES = ("sw_encounters", "usbp_encounters", "ofo_encounters", "darien_crossings", "mexico_detentions",
                    "removals", "returns_to_mexico", "appointments_used", "repeat_encounters",
-                   "us_custody_population")
+                   "us_custody_population", "usbp_nationality")
 DARIEN = "darien_crossings"          # the counted leg series of the generic darien_mape term
 GENERIC_PRODUCED = ("sw_mape", "nationality_pp", "sector_pp", "nationality_log", "ofo_share_pp")
 
@@ -305,11 +305,13 @@ def nationality_log(res) -> float | None:
     top = res.summary.get("nationality_share_top") or []
     if not top:
         return None
-    pairs = res.pairs[res.pairs["series"].isin([f"sw_encounters:{n}" for n in top])]
+    # CBP's encounters by nationality, or Border Patrol's in months before CBP's table (the validation's fallback)
+    names = {f"{prefix}{n}": n for n in top for prefix in ("sw_encounters:", "usbp_nationality:")}
+    pairs = res.pairs[res.pairs["series"].isin(list(names))]
     if pairs.empty:
         return None
     ratio = np.log(np.maximum(pairs["model"].to_numpy(float), 1.0) / np.maximum(pairs["observed"].to_numpy(float), 1.0))
-    per = pd.Series(np.abs(ratio)).groupby(pairs["series"].to_numpy()).mean()
+    per = pd.Series(np.abs(ratio)).groupby(pairs["series"].map(names).to_numpy()).mean()
     return float(per.mean())
 
 
