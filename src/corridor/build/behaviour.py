@@ -36,6 +36,9 @@ def behaviour_guesses(F: Facts) -> list[tuple[str, object, str]]:
                                  "to 90/day within two months of Oct 12 2022: " + F.cite("us", 108, "Venezuela parole") + ")"),
         ("news_memory_days", 120.0, "initial guess (assumed), to be fitted: how long the earlier chance of getting in "
                                     "is remembered when news arrives"),
+        ("network_elasticity", 0.0, "initial guess (no network effect), to be fitted: departures follow the momentum "
+                                    "of those of the same nationality who got in (recent against long-run), e.g. the "
+                                    "spring 2019 rise of Central American families"),
         ("retry_after_removal", 0.2, "schema default (assumed)"),
         ("trend_until", dt.date(2023, 12, 31), "assumed: the last observed month (observed/monthly.csv ends "
                                                "2023-12); the 2024 forecast holds each nationality's fitted trend "

@@ -83,7 +83,8 @@ class Departures:
     and bad outcomes of earlier days (the news). Publishes `day.quit_nat` and the day's parts of the store."""
     name = "departures"
     BLOCKS = BLOCKS
-    STATE = ("good_ema", "total_ema", "good_slow", "total_slow", "counts", "chance")   # what changes day to day: saved to branch from
+    STATE = ("good_ema", "total_ema", "good_slow", "total_slow", "counts", "chance", "net_fast", "net_slow",
+             "net_days")   # what changes day to day: saved to branch from
 
     def __init__(self, run):
         sc, self.run = run.scenario, run
@@ -110,6 +111,10 @@ class Departures:
         self.trend_end = beh.trend_until or dt.date.max
         self.counts = np.zeros(len(dep), np.int64)
         self.chance = self.ref.copy()
+        # network momentum: good outcomes a day, recent and long-run (from zero, bias-corrected by net_days)
+        # counted from the middle of the spin-up, acting from its end
+        self.net_fast, self.net_slow, self.net_days = np.zeros(len(dep)), np.zeros(len(dep)), 0
+        self.spinup = sc.spinup_days
 
     def store_rows(self) -> int:
         """The store's first size: about two months of departures and the largest caravan (it holds only
@@ -132,6 +137,8 @@ class Departures:
         chance_slow = self.good_slow / np.maximum(self.total_slow, 1e-9)
         day.quit_nat = beh.news_quit_rate * np.clip(1.0 - ((chance + 0.05) / (chance_slow + 0.05)) ** elast, 0.0, 1.0)
         lam = self.base * (1 + self.trend) ** years * season * push * pull / scale
+        if beh.network_elasticity > 0 and d >= self.spinup and self.net_days > 0:
+            lam = lam * self.network_pull(beh.network_elasticity)
         parole = np.minimum(lv.parole_per_day[d] / scale, lam * beh.parole_substitution)
         n_nat = len(lam)
         counts = np.array([R.poisson(float(lam[k] - parole[k]), key, R.S_DEPART, k) for k in range(n_nat)], np.int64)
@@ -164,6 +171,14 @@ class Departures:
         day.n_active = n_new - day.paroled
         self.counts, self.chance = counts, chance
 
+    def network_pull(self, eta: float) -> np.ndarray:
+        """Momentum through migrant networks: when more of a nationality got in lately than over the long run,
+        more leave (and fewer when fewer did); it fades as the long-run level catches up."""
+        t = self.net_days
+        fast = self.net_fast / (1.0 - (1.0 - self.decay) ** t)
+        slow = self.net_slow / (1.0 - (1.0 - self.decay_slow) ** t)
+        return np.clip(((fast + 1.0) / (slow + 1.0)) ** eta, 0.2, 5.0)
+
     def end_day(self, day) -> None:
         """Tonight's news: today's good and bad outcomes update the perceived chance of getting in."""
         scale = self.run.scenario.scale
@@ -173,6 +188,10 @@ class Departures:
         self.total_ema = self.total_ema * (1 - decay) + (good + bad) * scale * decay
         self.good_slow = self.good_slow * (1 - decay_slow) + good * scale * decay_slow
         self.total_slow = self.total_slow * (1 - decay_slow) + (good + bad) * scale * decay_slow
+        if day.d >= self.spinup // 2:          # once the corridor has filled: its first arrivals are no momentum
+            self.net_fast = self.net_fast * (1 - decay) + good * scale * decay
+            self.net_slow = self.net_slow * (1 - decay_slow) + good * scale * decay_slow
+            self.net_days += 1
 
     METRICS = (
         Metric("departures", None, "people", "flow", True, "people setting out by land today",

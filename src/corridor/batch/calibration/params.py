@@ -32,6 +32,8 @@ BEHAVIOUR_PARAMS: tuple[tuple[str, str], ...] = (
     ("behaviour.retry_after_expulsion=0.2:0.98", "chance that someone expelled to Mexico under Title 42 tries again"),
     ("behaviour.news_quit_rate=0.001:0.2:log",
      "daily chance that someone en route or waiting stops, at the worst news from the border"),
+    ("behaviour.network_elasticity=0:1.5",
+     "response of departures to momentum in the news (recent good outcomes of the nationality against their long-run level)"),
     ("behaviour.news_memory_days=30:365:log",
      "mean memory (days) of the earlier chance of getting in that news is measured against"),
     ("behaviour.perceived_chance_days=5:120:log",
