@@ -277,3 +277,17 @@ def test_a_suspension_of_entry_releases_nobody_and_takes_no_appointments(base):
     assert shut.loc[pd.Timestamp("2024-01-01").date():, "appointments_used"].sum() == 0
     assert _window(shut, "2024-01-01", "2024-03-31", "removals") + _window(shut, "2024-01-01", "2024-03-31", "returns_to_mexico") > \
         _window(base, "2024-01-01", "2024-03-31", "removals") + _window(base, "2024-01-01", "2024-03-31", "returns_to_mexico")
+
+
+def test_network_momentum_amplifies_a_rise_in_people_getting_in():
+    """More released (a lower removal share from mid-February) raises later departures; with network momentum
+    the rise is larger, and without it (the default) nothing changes."""
+    def departures(eta, removal):
+        over = {"behaviour.network_elasticity": eta,
+                "nationalities.Guatemala.title8_removal": [{"from": "2022-01-01", "value": 0.4},
+                                                           {"from": "2023-02-15", "value": removal}]}
+        w = wide(Simulation.from_scenario(MINI, seed=7, overrides=over).run().to_df())
+        return _window(w, "2023-03-01", "2023-03-31", "departures")
+    plain, plain_up = departures(0.0, 0.4), departures(0.0, 0.05)
+    net, net_up = departures(1.0, 0.4), departures(1.0, 0.05)
+    assert plain_up > plain and net_up - net > plain_up - plain

@@ -7,6 +7,7 @@ import hashlib
 
 import pandas as pd
 import pytest
+import yaml
 
 from corridor.analysis.observed import bundled_path, load_observed
 from corridor.analysis.validate import compare
@@ -42,7 +43,11 @@ def test_scenario_loads_with_its_2019_levers():
     assert "{from: 2019-06-10, value: 0.82}" in raw and "{from: 2019-01-29, value: 1}" in raw
     honduras = next(n for n in sc.nationalities if n.name == "Honduras")
     assert honduras.returnable_to_mexico is False
-    assert honduras.departures.trend_per_year == 0.0
+    # period-specific: the trend is 2019's own (us-mexico-2019.fit.yaml), not us-mexico's
+    fit = yaml.safe_load((SCENARIO_2019.parents[1] / "calibration" / "us-mexico-2019.fit.yaml").read_text())
+    assert honduras.departures.trend_per_year == fit["values"]["nationalities.Honduras.departures.trend_per_year"]["value"]
+    main_honduras = next(n for n in load("us-mexico").nationalities if n.name == "Honduras")
+    assert honduras.departures.trend_per_year != main_honduras.departures.trend_per_year
     assert {c.date.year for c in sc.caravans} == {2018, 2019, 2020}
 
 
@@ -155,3 +160,17 @@ def test_the_fit_runs_keep_border_patrol_encounters_by_nationality():
     """Ratio scaling of the 2019 base rates compares like with like: the fit's runs keep usbp_nationality."""
     from corridor.batch.calibration.objective import SCORED_PREFIXES
     assert any("usbp_nationality:Mexico".startswith(p) for p in SCORED_PREFIXES)
+
+
+def test_the_report_scores_2019_on_its_own_calibration_windows():
+    """A run of us-mexico-2019 is reported on 2019's training months (us-mexico.targets.yaml `joint:`), not on
+    us-mexico's 2022-23 windows, which it does not cover."""
+    from corridor.report.fit import fit_table, fit_windows
+    assert fit_windows("us-mexico-2019")[0] == ("training", ("2019-01", "2019-12"))
+    assert fit_windows("us-mexico")[0] == ("training", ("2022-10", "2023-09"))
+    run = Simulation.from_scenario("us-mexico-2019", seed=1, scale=SCALE, overrides=["end=2019-12-31"]).run().to_df()
+    table = fit_table(run, load_observed(), "us-mexico-2019")
+    assert table.window.iloc[0] == "training" and table.months.iloc[0] == "2019-01..2019-12"
+    assert "validation" not in set(table.window)                     # Jan - Feb 2020 lie after this run
+    assert table["sw_encounters MAPE %"].iloc[0] > 0
+    assert fit_table(run, load_observed(), "us-mexico").empty      # us-mexico's windows lie after this run

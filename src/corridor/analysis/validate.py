@@ -6,10 +6,12 @@ A model earns trust only if it forecasts better than "next month looks like last
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from ..errors import InputError
 from .observed import OBSERVED_COLUMNS, is_month, load_observed, monthly_from_run, shift_month
@@ -27,6 +29,20 @@ TOP_NATIONALITIES = 10
 # Residual categories are not nationalities; leaving them out of the top-N keeps the share score about
 # the mix of named countries.
 NOT_A_NATIONALITY = ("Other",)
+
+
+def calibration_windows(scenario: str) -> tuple[tuple[str, str], tuple[str, str] | None]:
+    """The training and validation months of a bundled scenario: a period fitted jointly with another one has
+    its own (the `joint:` section of that scenario's targets file); any other, the defaults above."""
+    folder = Path(str(resources.files("corridor") / "data" / "calibration"))
+    for path in sorted(folder.glob("*.targets.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for period in (doc.get("joint") or {}).get("periods", []):
+            if period.get("scenario") == scenario:
+                train = tuple(str(period["train"]).split(":"))
+                valid = tuple(str(period["validation"]).split(":")) if period.get("validation") else None
+                return train, valid
+    return TRAINING_MONTHS, VALIDATION_MONTHS
 
 
 @dataclass(frozen=True)

@@ -10,22 +10,27 @@ import html
 
 import pandas as pd
 
-from ..analysis.validate import TRAINING_MONTHS, VALIDATION_MONTHS, compare
+from ..analysis.validate import calibration_windows, compare
 from ..errors import InputError
 
-__all__ = ["FIT_WINDOWS", "fit_table", "fit_html"]
-
-FIT_WINDOWS = (("training", TRAINING_MONTHS), ("validation", VALIDATION_MONTHS),
-               ("whole period", (TRAINING_MONTHS[0], VALIDATION_MONTHS[1])))
+__all__ = ["fit_windows", "fit_table", "fit_html"]
 
 
-def fit_table(run: pd.DataFrame, observed: pd.DataFrame | None) -> pd.DataFrame:
+def fit_windows(scenario: str) -> list[tuple[str, tuple[str, str]]]:
+    """The windows of the fit table: the scenario's training and validation months and the two together."""
+    train, valid = calibration_windows(scenario)
+    if valid is None:
+        return [("training", train)]
+    return [("training", train), ("validation", valid), ("whole period", (train[0], valid[1]))]
+
+
+def fit_table(run: pd.DataFrame, observed: pd.DataFrame | None, scenario: str = "") -> pd.DataFrame:
     """How one run matches the observed record on the calibration windows it covers (`corridor validate`'s
     figures): SW encounters against the two naive baselines, the Darién, the nationality and sector mix."""
     rows = []
     if observed is None or len(observed) == 0:
         return pd.DataFrame(rows)
-    for label, (start, end) in FIT_WINDOWS:
+    for label, (start, end) in fit_windows(scenario):
         try:
             r = compare(run, observed, (start, end))
         except InputError:          # the run does not cover this window
@@ -52,13 +57,15 @@ def fit_html(fit: pd.DataFrame, baseline: str) -> str:
     if fit.empty:
         return "<p class='note'>No observed months in the calibration windows are covered by the baseline run.</p>"
     esc = html.escape
+    (t0, t1), valid = calibration_windows(baseline)
+    v0, v1 = valid or ("–", "–")
     head = "".join(f"<th>{esc(c)}</th>" for c in fit.columns)
     body = "".join("<tr>" + "".join(
         f"<td>{esc(v) if isinstance(v, str) else ('–' if v is None or pd.isna(v) else f'{v:.1f}')}</td>"
         for v in row) + "</tr>" for row in fit.itertuples(index=False))
     return (f"<p>{esc(baseline)} against the observed monthly series (as `corridor validate` computes them): "
-            f"the model was fitted on the training months ({TRAINING_MONTHS[0]} to {TRAINING_MONTHS[1]}) and never "
-            f"on the validation months ({VALIDATION_MONTHS[0]} to {VALIDATION_MONTHS[1]}). MAPE: mean absolute "
+            f"the model was fitted on the training months ({t0} to {t1}) and never "
+            f"on the validation months ({v0} to {v1}). MAPE: mean absolute "
             "percentage error of monthly totals; the two naive baselines forecast from the observed series alone "
             "(the last month before the window carried forward; the same month a year earlier); pp: mean absolute "
             "error of monthly shares in percentage points (top 10 nationalities; Border Patrol sectors); total "

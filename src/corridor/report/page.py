@@ -101,7 +101,7 @@ def write_report(out_dir: Path, runs: dict[str, pd.DataFrame], world: WorldTable
 
     tot = totals_table(data.daily, data.period, data.baseline)
     atomic_write(out_dir / "totals.csv", tot.to_csv(index=False).encode("utf-8"))
-    fit = fit_table(runs[data.baseline], observed)
+    fit = fit_table(runs[data.baseline], observed, data.baseline)
     atomic_write(out_dir / "fit.csv", fit.to_csv(index=False).encode("utf-8"))
 
     page = page_html(data, figs, skipped, tot, fit, title, notes or {}, runs_info or {})

@@ -425,12 +425,13 @@ def defaults_text(fit: dict, command: str, scenario_name: str, targets: Targets 
         "scenario": scenario_name,
         "date": date,
         "command": command,
-        "started_from": fit.get("started_from"),
+        "started_from": shown_path(fit.get("started_from")),
         "objective": objective,
-        "objective_definition": fit["objective"] + f" (over the training months {fit['config']['train']})",
+        "objective_definition": fit["objective"] + f" (over the training months "
+                                                   f"{src['train']['window'] if period and src.get('train') else fit['config']['train']})",
         "parameters_fitted": fit["n_parameters"],
         "observed_numbers": observed_total(fit),
-        **({"joint_with": fit["config"]["scenario"]} if period else {}),
+        **({"joint_with": shown_path(fit["config"]["scenario"])} if period else {}),
         "figures": figures,
         "mexico_yearly": [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in y.items()}
                           for y in src.get("mexico_yearly", [])],
@@ -445,6 +446,18 @@ def defaults_text(fit: dict, command: str, scenario_name: str, targets: Targets 
     head += textwrap.wrap(start + (" " + note if note else ""), width=112, initial_indent="# ", subsequent_indent="# ",
                           break_on_hyphens=False, break_long_words=False)
     return "\n".join(head) + "\n" + yaml.safe_dump(plain(doc), sort_keys=False, allow_unicode=True, width=10_000)
+
+
+def shown_path(path: str | None) -> str | None:
+    """A scenario file as the defaults file shows it: relative to the working folder where it lies below it
+    (a bundled scenario's path), so the file does not name the machine it was written on."""
+    if not path:
+        return path
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
 
 
 def write_defaults(fit: dict, command: str, scenario_name: str, targets: Targets | None, path: Path) -> list[Path]:
