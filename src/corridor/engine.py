@@ -24,6 +24,7 @@ from . import rng as R
 from .errors import InputError
 from .fingerprint import engine_fingerprint
 from .metrics import RULE_PREFIX, MetricBook
+from .packed import pack
 from .phases import PHASES, SHARED, all_blocks, declared_metrics
 from .phases.common import N_CHUNKS
 from .population import BYTES_PER_AGENT, Population
@@ -66,6 +67,8 @@ class Run:
     def __init__(self, scenario: Scenario, world: World, levers: LeverBook):
         self.scenario, self.world, self.net, self.levers = scenario, world, world.net, levers
         self.timelines = levers.timelines
+        # what the kernels take: the same arrays behind one pointer each (see corridor.packed)
+        self.kernel_net, self.kernel_levers = pack(world.net), pack(levers.timelines)
         sizes = domain_sizes(len(world.sector_names), len(world.nat_names), len(world.leg_ids), len(world.place_ids))
         self.layout = Layout(all_blocks(), sizes)
         self.offsets = {ph.name: self.layout.offsets(SHARED + ph.BLOCKS) for ph in PHASES}

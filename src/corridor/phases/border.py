@@ -136,10 +136,10 @@ class Border:
         open_ports = (~closed) & self.ports
         np.add.at(slots_, net.crossing_city[open_ports], net.crossing_appt[open_ports] * lv.appointments_per_day[d] / scale)
         o = run.offsets[self.name]
-        over_chunks(border_arrivals, day.agents, *day.at_border, lv, d, day.key, beh.appointment_seekers, day.tal, o)
+        over_chunks(border_arrivals, day.agents, *day.at_border, run.kernel_levers, d, day.key, beh.appointment_seekers, day.tal, o)
         new_seekers = day.chunk_block("seekers_in")
         p_slot = np.minimum(1.0, slots_ / np.maximum(self.seekers + new_seekers, 1.0))
-        over_chunks(border, day.agents, *day.at_border, net, lv, d, day.key, p_slot, beh.crossing_hazard, beh.appointment_patience_days,
+        over_chunks(border, day.agents, *day.at_border, run.kernel_net, run.kernel_levers, d, day.key, p_slot, beh.crossing_hazard, beh.appointment_patience_days,
                beh.port_presentation_share, beh.give_up_hazard + day.quit_nat, day.tal, o)
 
     def end_day(self, day) -> None:

@@ -117,7 +117,7 @@ class Custody:
         free_beds = max(lv.ice_beds[d] / scale - self.ice, 0.0)
         p_leave = self.p_leave.copy()
         p_leave[OUT_ICE] = self.p_transfer * min(1.0, free_beds / max(self.awaiting_ice, 1.0))
-        over_chunks(custody, day.agents, *day.held_us, run.net, lv, d, day.key, p_process, p_overflow, p_leave,
+        over_chunks(custody, day.agents, *day.held_us, run.kernel_net, run.kernel_levers, d, day.key, p_process, p_overflow, p_leave,
                     day.p_accept, beh.restricted_release_factor, self.min_days, day.tal, run.offsets[self.name])
         self.capacity, self.holding = capacity, holding
 

@@ -151,14 +151,14 @@ class Departures:
         pop.clear_rows(n_old, n_old + n_make)        # rows a compaction left behind look like new ones
         ag = pop.view()
         target_cum = lv.target_cum[d]                # today's split of each nationality over border cities
-        n_new = departures(ag, pop.n, run.net, counts, parole_n, target_cum, key, d)
+        n_new = departures(ag, pop.n, run.kernel_net, counts, parole_n, target_cum, key, d)
         for gi, cv in today:
             cum = np.cumsum([cv.nationalities.get(nm, 0.0) for nm in w.nat_names])
             cum = cum / cum[-1]
             first = int(np.searchsorted(cum, 0.5))
             tgt = w.border_cities.index(self.place_index[cv.target]) if cv.target else \
                 int(np.searchsorted(target_cum[first], R.uniform(key, R.S_CARAVAN, gi), side="right"))
-            n_new = caravan(ag, n_new, run.net, int(math.ceil(cv.size / scale)), self.place_index[cv.origin],
+            n_new = caravan(ag, n_new, run.kernel_net, int(math.ceil(cv.size / scale)), self.place_index[cv.origin],
                             min(tgt, len(w.border_cities) - 1), cum, gi, target_cum, key, d)
         pop.n = n_new
         pop.created += n_new - n_old

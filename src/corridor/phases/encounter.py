@@ -92,7 +92,7 @@ class Encounter:
     def step(self, day) -> None:
         run, d, scale = self.run, day.d, self.run.scenario.scale
         day.p_accept = min(1.0, run.timelines.returns_to_mexico_cap[d] / scale / max(self.return_demand, 1.0))
-        over_chunks(encounter, day.agents, *day.at_border, run.net, run.timelines, d, day.key, day.p_accept,
+        over_chunks(encounter, day.agents, *day.at_border, run.kernel_net, run.kernel_levers, d, day.key, day.p_accept,
                   run.scenario.behaviour.restricted_release_factor, day.tal, run.offsets[self.name])
 
     def end_day(self, day) -> None:

@@ -93,7 +93,7 @@ class Inspections:
 
     def step(self, day) -> None:
         run, beh = self.run, self.run.scenario.behaviour
-        over_chunks(inspections, day.agents, *day.in_transit, run.net, run.timelines, day.d, day.key, self.group_people,
+        over_chunks(inspections, day.agents, *day.in_transit, run.kernel_net, run.kernel_levers, day.d, day.key, self.group_people,
                     beh.caravan_leakage, beh.caravan_full_size, beh.mexico_detention_days, day.tal,
                     run.offsets[self.name])
 

@@ -229,9 +229,9 @@ class Movement:
         needs_visa, caravans = lv.mexico_visa_required[d].any(), self.groups[1:].any()
         for v in range(N_VARIANTS):
             variants[v] = ((v & V_NEEDS_VISA) == 0 or needs_visa) and ((v & V_CARAVAN) == 0 or caravans)
-        route = route_table(net, lv, d, p_admit, beh.route_time_weight, beh.route_cost_weight, beh.route_risk_weight,
+        route = route_table(run.kernel_net, run.kernel_levers, d, p_admit, beh.route_time_weight, beh.route_cost_weight, beh.route_risk_weight,
                             variants)
-        over_chunks(movement, day.agents, *day.in_transit, net, lv, d, day.key, route, p_admit, self.cohesion, day.quit_nat,
+        over_chunks(movement, day.agents, *day.in_transit, run.kernel_net, run.kernel_levers, d, day.key, route, p_admit, self.cohesion, day.quit_nat,
                  day.tal, run.offsets[self.name])
 
     def end_day(self, day) -> None:
