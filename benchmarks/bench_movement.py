@@ -60,8 +60,10 @@ def capture_movement_state(scale: float, day: int | None, seed: int = 1):
         if a[-2] == 0 and calls["n"] == want:
             # everyone active that day (the engine's agent-days denominator): `day.n_active` of
             # Movement.step(self, day), two frames up (over_chunks between)
-            day_ = sys._getframe(2).f_locals.get("day")
-            box["all_active"] = getattr(day_, "n_active", None)
+            frame = sys._getframe(2).f_locals
+            box["all_active"] = getattr(frame.get("day"), "n_active", None)
+            # the kernel gets the columns packed (corridor.packed); the copy is made of the columns themselves
+            a = (frame["self"].run.pop.view(),) + a[1:]
             box["args"] = tuple(_copy(x) for x in a[:-2])
             box["kwargs"] = {k: _copy(v) for k, v in kw.items()}
             raise _Captured
@@ -103,6 +105,7 @@ def _restore(dst, src):
 def bench_movement(scale, day, repeats, seed=1) -> dict:
     from corridor.phases.movement import movement as kernel
     from corridor.codes import IN_TRANSIT
+    from corridor.packed import pack
     t0 = time.perf_counter()
     args, kwargs, d, n_days, all_active = capture_movement_state(scale, day, seed)
     t_cap = time.perf_counter() - t0
@@ -113,12 +116,13 @@ def bench_movement(scale, day, repeats, seed=1) -> dict:
     n_transit = int(np.count_nonzero(st == IN_TRANSIT))
     n_on_leg = int(np.count_nonzero((st == IN_TRANSIT) & (leg >= 0)))
     work = tuple(_copy(x) for x in args)
-    over_chunks(kernel, *work, **kwargs)  # first call: load from cache (not timed)
+    call = (pack(work[0]),) + work[1:]    # the same arrays as work's, as the kernel takes them
+    over_chunks(kernel, *call, **kwargs)  # first call: load from cache (not timed)
     times = []
     for _ in range(repeats):
         _restore(work, args)
         t0 = time.perf_counter()
-        over_chunks(kernel, *work, **kwargs)
+        over_chunks(kernel, *call, **kwargs)
         times.append(time.perf_counter() - t0)
     med = float(np.median(times))
     return {"scale": scale, "day": d, "n_days": n_days, "capture_s": t_cap, "active": n_active, "all_active": all_active,

@@ -15,6 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from .codes import N_STATUS, NO_CROSSING, NO_LEG, NO_SECTOR
+from .packed import Packed, pack
 
 Agents = namedtuple("Agents", "nat status place leg crossing sector timer target attempts flags group since uid")
 
@@ -47,6 +48,7 @@ class Population:
         self.created = 0                            # agents ever created (the books' total)
         self.retired = np.zeros(N_STATUS, np.int64)  # agents dropped from the store, by final status
         self.bounds = (0, 0)                        # rows [0, n) are [at the border | held in the US | in transit]
+        self._packed: Packed | None = None
 
     @property
     def capacity(self) -> int:
@@ -58,6 +60,7 @@ class Population:
         if need <= self.capacity:
             return
         new = max(need, int(self.capacity * 1.5))
+        self._packed = None
         for name, arr in self.cols.items():
             grown = np.zeros(new, dtype=arr.dtype)
             if name in _EMPTY:
@@ -72,6 +75,12 @@ class Population:
 
     def view(self) -> Agents:
         return Agents(*(self.cols[name] for name, _ in _FIELDS))
+
+    def kernel_view(self) -> Packed:
+        """The columns as the kernels take them (`corridor.packed`), packed again only after the store grew."""
+        if self._packed is None:
+            self._packed = pack(self.view())
+        return self._packed
 
     @property
     def nbytes(self) -> int:

@@ -99,7 +99,7 @@ def compact(ag, status, n):
     holds an outsider (an in-place American flag sort), so a row moves only if its agent changed part
     today and a night costs two passes over the statuses and a swap per such agent. The order of rows
     within a part changes no result (every draw is keyed by the agent's uid, every count is a sum).
-    Returns the ends of the first three parts. `status` is `ag.status`, passed alone: the scans read it
+    Returns the ends of the first three parts. `status` is the status column, passed alone: the scans read it
     faster than through `ag`."""
     size = np.zeros(4, np.int64)
     for i in range(n):
@@ -176,7 +176,7 @@ class Census:
             raise ConservationError(f"day {date}: books of final statuses {self.sinks[FIRST_SINK:].tolist()} differ "
                                     f"from the agents' rows {retired[FIRST_SINK:].tolist()}; the run is stopped")
         pop.retired = retired
-        b0, b1, n_live = (int(x) for x in compact(ag, ag.status, pop.n))
+        b0, b1, n_live = (int(x) for x in compact(ag, pop.cols["status"], pop.n))
         if n_live != int(live.sum()):
             raise ConservationError(f"day {date}: {n_live} rows kept for {int(live.sum())} agents on their way")
         pop.n, pop.bounds = n_live, (b0, b1)

@@ -149,7 +149,7 @@ class Departures:
         n_make = int(counts.sum() + parole_n.sum()) + sum(math.ceil(cv.size / scale) for _, cv in today)
         pop.reserve(n_make)
         pop.clear_rows(n_old, n_old + n_make)        # rows a compaction left behind look like new ones
-        ag = pop.view()
+        ag = pop.kernel_view()
         target_cum = lv.target_cum[d]                # today's split of each nationality over border cities
         n_new = departures(ag, pop.n, run.kernel_net, counts, parole_n, target_cum, key, d)
         for gi, cv in today:
