@@ -118,3 +118,12 @@ def test_compare_with_runs_draws_bands(tmp_path):
     assert (out / "mini" / "ensemble" / "quantiles.parquet").exists()
     html = (out / "report.html").read_text()
     assert "Shaded: ensemble 5–95%" in html
+
+
+def test_the_progress_line_says_the_kernels_compile_only_on_an_empty_cache(tmp_path, monkeypatch):
+    from corridor.fingerprint import compile_note
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert "compiling" in compile_note()
+    (tmp_path / "corridor_x").mkdir()
+    (tmp_path / "corridor_x" / "phases.movement.movement-30.py311.nbi").write_bytes(b"")
+    assert compile_note() == ""

@@ -18,12 +18,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from .errors import ConservationError, InputError
+from .fingerprint import compile_note
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="corridor: an agent-based simulator of the migration corridor to the US southwest border.")
 console = Console()
 err_console = Console(stderr=True)
-
 
 DEBUG = {"on": False}   # `corridor --debug ...`: tracebacks instead of one line
 
@@ -80,17 +80,17 @@ def friendly(fn):
     return wrapper
 
 
-def _progress(label: str):
-    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.completed}/{task.total} days"),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=False)
+def _progress(label: str):   # a task's description says, until its first day is done, that the kernels compile
+    return Progress(TextColumn(f"[bold]{label}"), TextColumn("{task.description}"), BarColumn(), TextColumn(
+        "{task.completed}/{task.total} days"), TimeElapsedColumn(), TimeRemainingColumn(), console=err_console)
 
 
 def run_with_progress(sim, label: str, quiet: bool = False):
     if quiet:
         return sim.run()
     with _progress(label) as bar:
-        task = bar.add_task("run", total=sim.world.n_days)
-        return sim.run(progress=lambda done, total: bar.update(task, completed=done) if done % 10 == 0 or done == total else None)
+        task = bar.add_task(compile_note(), total=sim.world.n_days)
+        return sim.run(progress=lambda done, total: bar.update(task, completed=done, description="") if done % 10 in (0, 1) or done == total else None)
 
 
 def _notes(sc) -> dict:
@@ -261,8 +261,8 @@ def _compare_bars(label: str, unit: str, total):
     """compare_scenarios' progress: a bar of days for each run, of runs for each ensemble."""
     if unit == "days":
         with _progress(label) as bar:
-            task = bar.add_task("run", total=total)
-            yield lambda done, total: bar.update(task, completed=done) if done % 10 == 0 or done == total else None
+            task = bar.add_task(compile_note(), total=total)
+            yield lambda done, total: bar.update(task, completed=done, description="") if done % 10 in (0, 1) or done == total else None
     else:
         with _runs_progress(label) as bar:
             task = bar.add_task("runs", total=None, failed="")
