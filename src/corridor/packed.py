@@ -5,7 +5,8 @@ kernel that took the network (32 arrays), the timelines (23) and the agents (13)
 its signature and its Python wrapper: about 0.8 s of compiling per function even when it read one field, most of
 a cold start (51.6 s at scale 200 before, 28.9 s after; benchmarks/RESULTS.md). A structref is one pointer to
 the same arrays (no copy): `pack(nt)` gives it; the kernels read `net.crossing_sector[x]` exactly as before.
-The arrays are shared, so rules that rewrite a timeline in place are seen by the kernels; a store that grows is packed again (`Population.kernel_view`).
+The arrays are shared, so rules that rewrite a timeline in place are seen by the kernels; a store that grows
+is packed again (`Population.kernel_view`).
 """
 from __future__ import annotations
 
