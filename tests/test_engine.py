@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from numba import njit
 
 import corridor.phases.retries as retries_phase
 from corridor.engine import Simulation
@@ -93,10 +94,14 @@ def test_broken_books_stop_the_run(monkeypatch):
     """An agent that vanishes from every status must stop the run, not produce numbers."""
     real = retries_phase.retries
 
+    @njit
+    def lose(ag, i):             # the kernels' view of the agents is read and written in compiled code
+        ag.status[i] = 99        # no status: gone from the books
+
     def leaky(ag, first, last, *a):
         real(ag, first, last, *a)
         if last > first:
-            ag.status[first] = 99   # no status: gone from the books
+            lose(ag, first)
     monkeypatch.setattr(retries_phase, "retries", leaky)
     with pytest.raises(ConservationError):
         Simulation.from_scenario(MINI).run()
