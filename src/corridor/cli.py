@@ -88,9 +88,8 @@ def _progress(label: str):   # a task's description says, until its first day is
 def run_with_progress(sim, label: str, quiet: bool = False):
     if quiet:
         return sim.run()
-    with _progress(label) as bar:
-        task = bar.add_task(compile_note(), total=sim.world.n_days)
-        return sim.run(progress=lambda done, total: bar.update(task, completed=done, description="") if done % 10 in (0, 1) or done == total else None)
+    with _compare_bars(label, "days", sim.world.n_days) as tick:
+        return sim.run(progress=tick)
 
 
 def _notes(sc) -> dict:
@@ -258,7 +257,7 @@ def _date_option(option: str, text: str):
 
 @contextlib.contextmanager
 def _compare_bars(label: str, unit: str, total):
-    """compare_scenarios' progress: a bar of days for each run, of runs for each ensemble."""
+    """A bar of days for a run (`corridor run`, each of compare's runs), of runs for each ensemble."""
     if unit == "days":
         with _progress(label) as bar:
             task = bar.add_task(compile_note(), total=total)
