@@ -39,6 +39,9 @@ def behaviour_guesses(F: Facts) -> list[tuple[str, object, str]]:
         ("network_elasticity", 0.0, "initial guess (no network effect), to be fitted: departures follow the momentum "
                                     "of those of the same nationality who got in (recent against long-run), e.g. the "
                                     "spring 2019 rise of Central American families"),
+        ("mexico_news_weight", 0.0, "initial guess (off), to be fitted: a detention in Mexico may reach origins as "
+                                    "bad news like a return at the US border (the journey's chance of getting in, not "
+                                    "only the border's); identified by Mexico's enforcement steps of June and August 2019"),
         ("retry_after_removal", 0.2, "schema default (assumed)"),
         ("trend_until", dt.date(2023, 12, 31), "assumed: the last observed month (observed/monthly.csv ends "
                                                "2023-12); the 2024 forecast holds each nationality's fitted trend "

@@ -29,6 +29,7 @@ OFO_GROUP = {"Mexico": "Mexico", "Guatemala": "Guatemala", "Honduras": "Honduras
 MPP_NATIONALITIES = ("Guatemala", "Honduras", "El Salvador", "Nicaragua", "Cuba", "Venezuela", "Colombia", "Ecuador",
                      "Peru")
 DEPLOYMENT = dt.date(2019, 6, 10)    # the National Guard's deployment begins (events_2018_2022.csv 2019-06-09 row)
+LATE_2019 = dt.date(2019, 8, 1)      # Mexico's detentions from here on are known only as the year's total less Jan - Jul
 
 
 def months(a: str, b: str) -> list[str]:
@@ -43,6 +44,7 @@ def months(a: str, b: str) -> list[str]:
 class Enforcement:
     pre: float
     post: float
+    late: float       # Aug - Dec 2019: the deployment at full strength, the flow through Mexico smaller
     text: str
 
 
@@ -195,22 +197,32 @@ def enforcement(F: Facts, obs: Observed) -> Enforcement:
     D23 = float(ev[(ev.period_start == "2023-01-01") & (ev.period_end == "2023-12-31")
                    & (ev.measure == "annual_total_events")].events.iloc[0])
     U23 = non_mexican_encounters(obs, "2023-01", "2023-12")
+    # Aug - Dec 2019: the year's presentados less the months above (no monthly row after July is bundled)
+    year = F.row("y2019", 20, "presentados")
+    if year["period"] != "2019":
+        raise ValueError(f"{year['cite']}: period {year['period']!r}, expected 2019")
+    D_late = float(year["value"]) - (D_pre - float(F.row("y2019", 2, "presentados")["value"])) - D_post
+    U_late = non_mexican_encounters(obs, "2019-08", "2019-12")
     p_pre, p_post, p23 = D_pre / (D_pre + U_pre), D_post / (D_post + U_post), D23 / (D23 + U23)
-    pre, post = round(p_pre / p23, 2), round(p_post / p23, 2)
+    p_late = D_late / (D_late + U_late)
+    pre, post, late = round(p_pre / p23, 2), round(p_post / p23, 2), round(p_late / p23, 2)
     text = (f"derived, an input: events are flow x detection, so the share detained of those crossing Mexico is taken "
             f"as Mexico's detentions / (detentions + non-Mexican SW encounters of the same months) and the lever as "
             f"proportional to it. Dec 2018 - May 2019: {D_pre:,.0f} presentados (facts_2019_2022.csv rows "
             f"{', '.join(cites[:6])}) / ({D_pre:,.0f} + {U_pre:,.0f}) = {p_pre:.3f}; Jun - Jul 2019: {D_post:,.0f} "
-            f"(rows {', '.join(cites[6:])}) / ({D_post:,.0f} + {U_post:,.0f}) = {p_post:.3f}; 2023 (the lever's 1.0): "
+            f"(rows {', '.join(cites[6:])}) / ({D_post:,.0f} + {U_post:,.0f}) = {p_post:.3f}; Aug - Dec 2019: {D_late:,.0f} "
+            f"({year['cite']}: {float(year['value']):,.0f} in 2019, less Jan - Jul above) / ({D_late:,.0f} + "
+            f"{U_late:,.0f}) = {p_late:.3f}; 2023 (the lever's 1.0): "
             f"{D23:,.0f} (observed/mexico_irregular_migration_events.csv 2023 annual) / ({D23:,.0f} + {U23:,.0f}) = "
             f"{p23:.3f}; non-Mexican encounters from observed/cbp_sw_encounters_monthly_component_detail.csv. So "
             f"{pre} before the deployment (an initial guess of the 2019 level against 2023's, for the calibration to "
-            f"revise) and {post} from it ({post / pre:.2f}x the pre-June level). ASSUMPTIONS: the US encounters stand "
+            f"revise), {post} from it ({post / pre:.2f}x the pre-June level) and {late} from August ({late / pre:.2f}x). "
+            "ASSUMPTIONS: the US encounters stand "
             "for the flow that got through Mexico, in the same month (no lag), and repeat attempts weigh alike on "
             "both sides; the detection per passage scales with the lever, so the cumulative share is proportional "
             "only while it is small (at 0.2-0.3 the error is under ~15%). A model whose 2019 flow is off would "
             "misread these counts the same way, which is why the step is an input, not fitted to US outcomes")
-    return Enforcement(pre, post, text)
+    return Enforcement(pre, post, late, text)
 
 
 def mpp_cap(F: Facts) -> tuple[list[tuple[dt.date, float, str]], str]:

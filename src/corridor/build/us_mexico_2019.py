@@ -14,7 +14,7 @@ from .facts import Facts
 from .fit import Fit
 from .inputs import DATA, Observed, read_observed
 from .nationalities import nationality_table
-from .period_2019 import (DEPLOYMENT, EARLY, END, MPP_NATIONALITIES, NTCA, REPEAT_FACTOR, SPINUP, START,
+from .period_2019 import (DEPLOYMENT, EARLY, END, LATE_2019, MPP_NATIONALITIES, NTCA, REPEAT_FACTOR, SPINUP, START,
                           Splits2019, deport_share, enforcement, fy2019_encounters, metering, mpp_cap)
 
 SCENARIO_2019 = DATA / "scenarios" / "us-mexico-2019.yaml"
@@ -85,7 +85,8 @@ def policies(F: Facts, obs: Observed) -> tuple[CommentedMap, dict]:
     p.put("mexico_enforcement", series([
         (EARLY, enf.pre, "derived (above): Dec 2018 - May 2019; an initial guess of the 2019 level against 2023's"),
         (DEPLOYMENT, enf.post, "derived (above): Jun - Jul 2019, from the National Guard's deployment "
-                               "(events_2018_2022.csv 2019-06-07, 2019-06-09 and 2019-06-21 rows); held after")]),
+                               "(events_2018_2022.csv 2019-06-07, 2019-06-09 and 2019-06-21 rows)"),
+        (LATE_2019, enf.late, "derived (above): Aug - Dec 2019, the deployment at full strength; held after")]),
         above="Mexico's enforcement (1.0 = the calibrated 2023 level): " + enf.text + ".")
     p.put("mexico_personnel", series([
         (EARLY, 0, "assumed: no National Guard before the deployment (the Guard entered into functions on "
@@ -173,8 +174,8 @@ def notes_text(pol: dict) -> str:
         "splits of 2019, and the 2019 levers. Levers of 2019: Title 8 throughout, no Title 42, no CBP One (metering "
         f"as {pol['metering']:.0f} asylum seekers processed a day at the ports), no parole, crossings open; MPP from "
         "2019-01-29 as returns of non-Mexicans to Mexico within a cap set month by month from MPP enrolments; "
-        f"Mexico's enforcement {e.pre} of the 2023 level before the National Guard's deployment and {e.post} from "
-        "2019-06-10 (ASSUMPTION: derived from Mexico's detentions against the non-Mexican flow reaching the US, "
+        f"Mexico's enforcement {e.pre} of the 2023 level before the National Guard's deployment, {e.post} from "
+        f"2019-06-10 and {e.late} from 2019-08-01 (ASSUMPTION: derived from Mexico's detentions against the non-Mexican flow reaching the US, "
         "events = flow x detection; an input, not a fit); Mexico deports 0.79 of the Northern Triangle nationals it "
         "detains (2019 returns / presentados), 0.05 of others; the caravans of Oct 2018, Jan 2019, Apr 2019, Oct "
         "2019 and Jan 2020. LEFT OUT (no lever expresses them): the asylum transit ban (2019-07-16, border-wide "

@@ -183,6 +183,9 @@ class Departures:
         """Tonight's news: today's good and bad outcomes update the perceived chance of getting in."""
         scale = self.run.scenario.scale
         good, bad = day.block("good"), day.block("bad")
+        w = self.run.scenario.behaviour.mexico_news_weight
+        if w > 0:                              # detentions in Mexico are news too: the journey's chance, not the border's
+            bad = bad + w * day.block("mexico_detentions_nat")
         decay, decay_slow = self.decay, self.decay_slow
         self.good_ema = self.good_ema * (1 - decay) + good * scale * decay
         self.total_ema = self.total_ema * (1 - decay) + (good + bad) * scale * decay

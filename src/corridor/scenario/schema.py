@@ -167,6 +167,7 @@ class Behaviour(Finite):
     trend_until: Optional[dt.date] = Field(None, description="departure trends stop compounding after this date (a forecast holds each trend's level from the last observed month on); unset: no end")
     news_quit_rate: float = Field(0.0, ge=0, le=1, description="daily chance that someone en route or waiting at the border stops, at the worst news (scaled by how far the perceived chance of getting in has fallen below its long-run memory)")
     network_elasticity: float = Field(0.0, ge=0, le=2, description="response of departures to momentum in the news through migrant networks: departures scale by (recent good outcomes of the nationality / their long-run level) to this power (0: no network effect)")
+    mexico_news_weight: float = Field(0.0, ge=0, le=5, description="weight of a detention in Mexico in the news that reaches origins: each counts as this many bad outcomes in the perceived chance of getting in (0: only deportations by Mexico count)")
     news_memory_days: float = Field(120.0, gt=0, description="mean memory (days) of the long-run perceived chance that news is measured against (at least perceived_chance_days)")
     retry_after_removal: float = Field(0.2, ge=0, le=1, description="chance someone removed home sets out again")
     retry_delay_days: float = Field(60.0, gt=0)

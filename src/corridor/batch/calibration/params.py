@@ -34,6 +34,8 @@ BEHAVIOUR_PARAMS: tuple[tuple[str, str], ...] = (
      "daily chance that someone en route or waiting stops, at the worst news from the border"),
     ("behaviour.network_elasticity=0:1.5",
      "response of departures to momentum in the news (recent good outcomes of the nationality against their long-run level)"),
+    ("behaviour.mexico_news_weight=0:3",
+     "weight of a detention in Mexico in the news that reaches origins (as that many bad outcomes at the border)"),
     ("behaviour.news_memory_days=30:365:log",
      "mean memory (days) of the earlier chance of getting in that news is measured against"),
     ("behaviour.perceived_chance_days=5:120:log",
